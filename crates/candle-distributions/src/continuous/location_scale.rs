@@ -1,0 +1,390 @@
+//! The one home of location-scale mechanics.
+//!
+//! A location-scale family has `X = loc + scale · Z` with `Z` drawn from a fixed,
+//! parameter-free standard distribution. Everything follows from the standard form:
+//! - `rsample`: `loc + scale · z` with `z` from the [`Generator`] (pathwise gradients
+//!   dx/dloc = 1, dx/dscale = z);
+//! - `log_prob(x) = log f((x − loc)/scale) − ln scale`;
+//! - `rsample_and_log_prob`: the log density from `z` directly,
+//!   `log f(z) − ln scale` (exact: no subtraction of `loc` from the draw);
+//! - `cdf(x) = F((x − loc)/scale)`, `icdf(q) = loc + scale · F⁻¹(q)`;
+//! - entropy `H(Z) + ln scale`, mean `loc + scale · E[Z]`, variance `scale² Var(Z)`.
+//!
+//! Each public family (`Normal`, `Laplace`, `Exponential`, ...) is a
+//! [`LocationScale`] over a [`StandardForm`] that says how its user-facing parameters
+//! map to `(loc, scale)`.
+
+use crate::constraints::Constraint;
+use crate::distribution::{
+    broadcast_params, check_param, check_probability, check_value, default_validate_args, extended_shape,
+    prepare_value, Distribution,
+};
+use crate::error::{Error, Result};
+use crate::rng::{Draw, Generator};
+use crate::special::kernel::{apply1, apply2, apply3, Map1, Map2, Map3};
+use candle_core::{DType, Device, Tensor};
+use std::fmt::Debug;
+use std::marker::PhantomData;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// The parameter-free standard member of a location-scale family, and how the
+/// family's parameters give `(loc, scale)`.
+pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
+    /// Name of the family ("Normal").
+    const NAME: &'static str;
+    /// Names of the user-facing parameters, in constructor order, with constraints.
+    fn params() -> Vec<(&'static str, Constraint)>;
+    /// `(loc, scale)` from the parameters (already broadcast to one shape).
+    fn loc_scale(params: &[Tensor]) -> Result<(Tensor, Tensor)>;
+    /// The support of the family.
+    fn support(params: &[Tensor]) -> Constraint;
+    /// Checks that involve several parameters (run after the per-parameter checks).
+    fn check_params(params: &[Tensor]) -> Result<()> {
+        let _ = params;
+        Ok(())
+    }
+    /// log f(z) as tensor ops (differentiable).
+    fn log_density(z: &Tensor) -> Result<Tensor>;
+    /// log f(z), scalar.
+    fn log_density_scalar(z: f64) -> f64;
+    /// F(z), scalar.
+    fn cdf_scalar(z: f64) -> f64;
+    /// F⁻¹(q), scalar.
+    fn icdf_scalar(q: f64) -> f64;
+    /// Fills `out` with standard draws (default: inverse CDF of uniforms).
+    fn sample_standard_f64(draw: Draw, out: &mut [f64]) {
+        draw.fill_uniform_f64(out);
+        for v in out.iter_mut() {
+            *v = Self::icdf_scalar(*v);
+        }
+    }
+    /// f32 standard draws.
+    fn sample_standard_f32(draw: Draw, out: &mut [f32]) {
+        draw.fill_uniform_f32(out);
+        for v in out.iter_mut() {
+            *v = Self::icdf_scalar(*v as f64) as f32;
+        }
+    }
+    /// H(Z).
+    const ENTROPY: f64;
+    /// E[Z] (NaN if undefined, +∞ if infinite).
+    const MEAN: f64;
+    /// The mode of Z (NaN if not unique).
+    const MODE: f64;
+    /// Var(Z).
+    const VARIANCE: f64;
+}
+
+/// A location-scale distribution `loc + scale · Z` (see the module docs).
+#[derive(Debug, Clone)]
+pub struct LocationScale<F: StandardForm> {
+    params: Vec<Tensor>,
+    loc: Tensor,
+    scale: Tensor,
+    batch_shape: Vec<usize>,
+    validate: bool,
+    _form: PhantomData<F>,
+}
+
+impl<F: StandardForm> LocationScale<F> {
+    /// Builds the family from its parameters (in `F::params()` order), broadcasting them
+    /// and, if `validate` (default: the global switch), checking their constraints.
+    pub fn from_params(params: &[&Tensor], validate: Option<bool>) -> Result<Self> {
+        let spec = F::params();
+        if params.len() != spec.len() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: expected {} parameters, got {}",
+                F::NAME,
+                spec.len(),
+                params.len()
+            )));
+        }
+        let named: Vec<(&'static str, &Tensor)> = spec.iter().map(|(n, _)| *n).zip(params.iter().copied()).collect();
+        let (ps, batch_shape) = broadcast_params(F::NAME, &named)?;
+        let validate = validate.unwrap_or_else(default_validate_args);
+        if validate {
+            for ((name, c), t) in spec.iter().zip(&ps) {
+                check_param(F::NAME, name, t, c)?;
+            }
+            F::check_params(&ps)?;
+        }
+        let (loc, scale) = F::loc_scale(&ps)?;
+        Ok(LocationScale {
+            params: ps,
+            loc,
+            scale,
+            batch_shape,
+            validate,
+            _form: PhantomData,
+        })
+    }
+
+    /// The location, broadcast to `batch_shape`.
+    pub fn loc(&self) -> &Tensor {
+        &self.loc
+    }
+
+    /// The scale, broadcast to `batch_shape`.
+    pub fn scale(&self) -> &Tensor {
+        &self.scale
+    }
+
+    /// A user-facing parameter by name (as passed to the constructor, broadcast).
+    pub fn param(&self, name: &str) -> Option<&Tensor> {
+        F::params().iter().position(|(n, _)| *n == name).map(|i| &self.params[i])
+    }
+
+    /// Turns argument checks of `log_prob`/`cdf`/`icdf` on or off for this instance.
+    pub fn set_validate_args(&mut self, on: bool) {
+        self.validate = on;
+    }
+
+    /// Standard draws `z` of shape `sample_shape ++ batch_shape`.
+    fn standard(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
+        let shape = extended_shape(sample_shape, &self.batch_shape, &[]);
+        let n: usize = shape.iter().product();
+        let draw = rng.next_draw();
+        let z = match self.dtype() {
+            DType::F64 => {
+                let mut v = vec![0f64; n];
+                F::sample_standard_f64(draw, &mut v);
+                Tensor::from_vec(v, shape, &Device::Cpu)?
+            }
+            _ => {
+                let mut v = vec![0f32; n];
+                F::sample_standard_f32(draw, &mut v);
+                Tensor::from_vec(v, shape, &Device::Cpu)?
+            }
+        };
+        Ok(z.to_device(self.loc.device())?)
+    }
+
+    /// `(value − loc)/scale` after dtype, shape and support checks.
+    fn standardize(&self, value: &Tensor) -> Result<Tensor> {
+        let (v, shape) = prepare_value(F::NAME, value, &self.batch_shape, self.dtype(), self.device())?;
+        if self.validate {
+            check_value(F::NAME, "value", &v, &self.support())?;
+        }
+        let v = v.broadcast_as(shape.as_slice())?;
+        Ok(v.broadcast_sub(&self.loc)?.broadcast_div(&self.scale)?)
+    }
+}
+
+fn affine_f(loc: f64, scale: f64, z: f64) -> f64 {
+    loc + scale * z
+}
+
+/// Gradients of `loc + scale · z`: (g, g · z); `z` is noise and gets none.
+fn affine_bwd(
+    _loc: &Tensor,
+    _scale: &Tensor,
+    z: &Tensor,
+    _res: &Tensor,
+    g: &Tensor,
+) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    Ok((Some(g.clone()), Some((g * z)?), None))
+}
+
+/// Gradient of `log f(z) − ln scale` in `scale` for fixed noise `z`: −g/scale.
+fn log_scale_bwd(scale: &Tensor, _z: &Tensor, _res: &Tensor, g: &Tensor) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+    Ok((Some((g / scale)?.neg()?), None))
+}
+
+fn cdf_bwd<F: StandardForm>(z: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
+    let pdf = F::log_density(z).map_err(to_candle)?.exp()?;
+    g * pdf
+}
+
+fn icdf_bwd<F: StandardForm>(_q: &Tensor, z: &Tensor, g: &Tensor) -> CResult<Tensor> {
+    let inv_pdf = F::log_density(z).map_err(to_candle)?.neg()?.exp()?;
+    g * inv_pdf
+}
+
+fn to_candle(e: Error) -> candle_core::Error {
+    match e {
+        Error::Candle(c) => c,
+        other => candle_core::Error::Msg(other.to_string()),
+    }
+}
+
+impl<F: StandardForm> Distribution for LocationScale<F> {
+    fn name(&self) -> &'static str {
+        F::NAME
+    }
+
+    fn batch_shape(&self) -> &[usize] {
+        &self.batch_shape
+    }
+
+    fn event_shape(&self) -> &[usize] {
+        &[]
+    }
+
+    fn support(&self) -> Constraint {
+        F::support(&self.params)
+    }
+
+    fn device(&self) -> &Device {
+        self.loc.device()
+    }
+
+    fn dtype(&self) -> DType {
+        self.loc.dtype()
+    }
+
+    fn has_rsample(&self) -> bool {
+        true
+    }
+
+    fn validate_args(&self) -> bool {
+        self.validate
+    }
+
+    fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
+        let z = self.standard(sample_shape, rng)?;
+        apply3(
+            &self.loc,
+            &self.scale,
+            &z,
+            Map3 {
+                name: "loc_scale_affine",
+                f: affine_f,
+                bwd: Some(affine_bwd),
+            },
+        )
+    }
+
+    fn rsample_and_log_prob(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<(Tensor, Tensor)> {
+        let z = self.standard(sample_shape, rng)?;
+        let x = apply3(
+            &self.loc,
+            &self.scale,
+            &z,
+            Map3 {
+                name: "loc_scale_affine",
+                f: affine_f,
+                bwd: Some(affine_bwd),
+            },
+        )?;
+        let lp = apply2(
+            &self.scale,
+            &z,
+            Map2 {
+                name: "loc_scale_log_prob_from_noise",
+                f: |scale, z| F::log_density_scalar(z) - scale.ln(),
+                bwd: Some(log_scale_bwd),
+            },
+        )?;
+        Ok((x, lp))
+    }
+
+    fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
+        let z = self.standardize(value)?;
+        Ok(F::log_density(&z)?.broadcast_sub(&self.scale.log()?)?)
+    }
+
+    fn cdf(&self, value: &Tensor) -> Result<Tensor> {
+        let z = self.standardize(value)?;
+        apply1(
+            &z,
+            Map1 {
+                name: "standard_cdf",
+                f: F::cdf_scalar,
+                bwd: Some(cdf_bwd::<F>),
+            },
+        )
+    }
+
+    fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        let (q, shape) = prepare_value(F::NAME, q, &self.batch_shape, self.dtype(), self.device())?;
+        if self.validate {
+            check_probability(F::NAME, &q)?;
+        }
+        let z = apply1(
+            &q.broadcast_as(shape.as_slice())?,
+            Map1 {
+                name: "standard_icdf",
+                f: F::icdf_scalar,
+                bwd: Some(icdf_bwd::<F>),
+            },
+        )?;
+        Ok(z.broadcast_mul(&self.scale)?.broadcast_add(&self.loc)?)
+    }
+
+    fn entropy(&self) -> Result<Tensor> {
+        Ok((self.scale.log()? + F::ENTROPY)?)
+    }
+
+    fn mean(&self) -> Result<Tensor> {
+        Ok(affine_const(&self.loc, &self.scale, F::MEAN)?)
+    }
+
+    fn mode(&self) -> Result<Tensor> {
+        Ok(affine_const(&self.loc, &self.scale, F::MODE)?)
+    }
+
+    fn variance(&self) -> Result<Tensor> {
+        if F::VARIANCE.is_infinite() {
+            return Ok((self.scale.zeros_like()? + f64::INFINITY)?);
+        }
+        Ok((self.scale.sqr()? * F::VARIANCE)?)
+    }
+
+    fn stddev(&self) -> Result<Tensor> {
+        if F::VARIANCE.is_infinite() {
+            return Ok((self.scale.zeros_like()? + f64::INFINITY)?);
+        }
+        Ok((&self.scale * F::VARIANCE.sqrt())?)
+    }
+
+    fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        let params = self
+            .params
+            .iter()
+            .map(|p| {
+                p.broadcast_as(batch_shape).map_err(|_| {
+                    Error::shape(
+                        F::NAME,
+                        format!("cannot expand batch_shape {:?} to {:?}", self.batch_shape, batch_shape),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Tensor> = params.iter().collect();
+        Ok(Box::new(Self::from_params(&refs, Some(false)).map(|mut d| {
+            d.validate = self.validate;
+            d
+        })?))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `loc + scale · c` for a constant `c`, where an infinite or NaN `c` gives that value
+/// everywhere (scale > 0) rather than 0·∞ = NaN.
+fn affine_const(loc: &Tensor, scale: &Tensor, c: f64) -> CResult<Tensor> {
+    if !c.is_finite() {
+        return loc.zeros_like()? + c;
+    }
+    if c == 0.0 {
+        return Ok(loc.clone());
+    }
+    loc + (scale * c)?
+}
+
+/// 0 where `lo <= z < hi` (either bound optional) and −∞ elsewhere, with no gradient:
+/// the log of a support indicator, added to the log density of families on a half line
+/// or an interval.
+pub(crate) fn log_indicator(z: &Tensor, lo: Option<f64>, hi: Option<f64>) -> Result<Tensor> {
+    let mut mask = z.ones_like()?;
+    if let Some(lo) = lo {
+        mask = (mask * z.ge(lo)?.to_dtype(z.dtype())?)?;
+    }
+    if let Some(hi) = hi {
+        mask = (mask * z.lt(hi)?.to_dtype(z.dtype())?)?;
+    }
+    Ok(mask.log()?)
+}

@@ -1,0 +1,198 @@
+//! The log-normal distribution.
+
+use super::normal::Normal;
+use crate::constraints::Constraint;
+use crate::distribution::{check_value, prepare_value, Distribution};
+use crate::error::Result;
+use crate::rng::Generator;
+use candle_core::{DType, Device, Tensor};
+
+/// The log-normal distribution: `exp(Y)` for `Y ~ N(loc, scale²)`.
+///
+/// Density `p(x) = exp(−(ln x − loc)² / (2 scale²)) / (x scale √(2π))` on x > 0;
+/// `loc` real, `scale > 0`. Mean `exp(loc + scale²/2)`, mode `exp(loc − scale²)`,
+/// variance `(exp(scale²) − 1) exp(2 loc + scale²)`. `rsample_and_log_prob` takes the
+/// log density from the pre-exp normal draw, so no `ln(exp(y))` round trip happens.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use candle_distributions::{Distribution, LogNormal};
+/// let d = LogNormal::from_scalars(0.0, 1.0, &Device::Cpu)?;
+/// let med = d.icdf(&Tensor::new(0.5f64, &Device::Cpu)?)?.to_scalar::<f64>()?;
+/// assert!((med - 1.0).abs() < 1e-15);
+/// # Ok::<(), candle_distributions::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LogNormal {
+    base: Normal,
+}
+
+impl LogNormal {
+    /// LogNormal(loc, scale): the parameters of the underlying normal.
+    pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
+        Ok(LogNormal {
+            base: named(Normal::new(loc, scale))?,
+        })
+    }
+
+    /// As [`LogNormal::new`], with argument validation set for this instance.
+    pub fn new_with_validation(loc: &Tensor, scale: &Tensor, validate: bool) -> Result<Self> {
+        Ok(LogNormal {
+            base: named(Normal::new_with_validation(loc, scale, validate))?,
+        })
+    }
+
+    /// A scalar LogNormal(loc, scale) in f64.
+    pub fn from_scalars(loc: f64, scale: f64, device: &Device) -> Result<Self> {
+        Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
+    }
+
+    /// The underlying normal distribution of ln X.
+    pub fn base_dist(&self) -> &Normal {
+        &self.base
+    }
+
+    /// `loc` of ln X.
+    pub fn loc(&self) -> &Tensor {
+        self.base.loc()
+    }
+
+    /// `scale` of ln X.
+    pub fn scale(&self) -> &Tensor {
+        self.base.scale()
+    }
+
+    /// Turns argument checks of `log_prob`/`cdf`/`icdf` on or off for this instance.
+    pub fn set_validate_args(&mut self, on: bool) {
+        self.base.set_validate_args(on);
+    }
+
+    /// ln(value) after checks against this distribution's support.
+    fn log_value(&self, value: &Tensor) -> Result<Tensor> {
+        let (v, _) = prepare_value(NAME, value, self.batch_shape(), self.dtype(), self.device())?;
+        if self.base.validate_args() {
+            check_value(NAME, "value", &v, &Constraint::Positive)?;
+        }
+        Ok(v.log()?)
+    }
+}
+
+const NAME: &str = "LogNormal";
+
+/// Errors from the inner normal's constructor are renamed to this distribution.
+fn named(r: Result<Normal>) -> Result<Normal> {
+    r.map_err(|e| match e {
+        crate::Error::InvalidParameter {
+            parameter,
+            constraint,
+            found,
+            index,
+            ..
+        } => crate::Error::InvalidParameter {
+            distribution: NAME,
+            parameter,
+            constraint,
+            found,
+            index,
+        },
+        crate::Error::Shape { message, .. } => crate::Error::shape(NAME, message),
+        other => other,
+    })
+}
+
+impl Distribution for LogNormal {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn batch_shape(&self) -> &[usize] {
+        self.base.batch_shape()
+    }
+
+    fn event_shape(&self) -> &[usize] {
+        &[]
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::Positive
+    }
+
+    fn device(&self) -> &Device {
+        self.base.device()
+    }
+
+    fn dtype(&self) -> DType {
+        self.base.dtype()
+    }
+
+    fn has_rsample(&self) -> bool {
+        true
+    }
+
+    fn validate_args(&self) -> bool {
+        self.base.validate_args()
+    }
+
+    fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
+        Ok(self.base.rsample(sample_shape, rng)?.exp()?)
+    }
+
+    fn rsample_and_log_prob(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<(Tensor, Tensor)> {
+        let (y, lp) = self.base.rsample_and_log_prob(sample_shape, rng)?;
+        // log p_X(e^y) = log p_Y(y) − y
+        Ok((y.exp()?, (lp - y)?))
+    }
+
+    fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
+        let y = self.log_value(value)?;
+        Ok((self.base.log_prob(&y)? - y.broadcast_as(self.base.log_prob(&y)?.shape())?)?)
+    }
+
+    fn cdf(&self, value: &Tensor) -> Result<Tensor> {
+        let y = self.log_value(value)?;
+        self.base.cdf(&y)
+    }
+
+    fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        Ok(self.base.icdf(q)?.exp()?)
+    }
+
+    fn entropy(&self) -> Result<Tensor> {
+        Ok((self.base.entropy()? + self.loc())?)
+    }
+
+    fn mean(&self) -> Result<Tensor> {
+        Ok((self.loc() + (self.scale().sqr()? * 0.5)?)?.exp()?)
+    }
+
+    fn mode(&self) -> Result<Tensor> {
+        Ok((self.loc() - self.scale().sqr()?)?.exp()?)
+    }
+
+    fn variance(&self) -> Result<Tensor> {
+        let s2 = self.scale().sqr()?;
+        let a = crate::special::expm1(&s2)?;
+        Ok((a * ((self.loc() * 2.0)? + s2)?.exp()?)?)
+    }
+
+    fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        let loc = self.loc().broadcast_as(batch_shape);
+        let scale = self.scale().broadcast_as(batch_shape);
+        let (loc, scale) = match (loc, scale) {
+            (Ok(l), Ok(s)) => (l, s),
+            _ => {
+                return Err(crate::Error::shape(
+                    NAME,
+                    format!("cannot expand batch_shape {:?} to {:?}", self.batch_shape(), batch_shape),
+                ))
+            }
+        };
+        let mut d = LogNormal::new_with_validation(&loc, &scale, false)?;
+        d.set_validate_args(self.validate_args());
+        Ok(Box::new(d))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

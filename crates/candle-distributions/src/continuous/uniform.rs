@@ -1,0 +1,120 @@
+//! The continuous uniform distribution.
+
+use super::location_scale::{log_indicator, LocationScale, StandardForm};
+use crate::constraints::{host_f64, Constraint};
+use crate::error::{Error, Result};
+use crate::rng::Draw;
+use candle_core::{Device, Tensor};
+
+/// The standard uniform distribution on [0, 1).
+#[derive(Debug, Clone, Copy)]
+pub struct StandardUniform;
+
+impl StandardForm for StandardUniform {
+    const NAME: &'static str = "Uniform";
+    const ENTROPY: f64 = 0.0;
+    const MEAN: f64 = 0.5;
+    const MODE: f64 = f64::NAN;
+    const VARIANCE: f64 = 1.0 / 12.0;
+
+    fn params() -> Vec<(&'static str, Constraint)> {
+        vec![("low", Constraint::Real), ("high", Constraint::Real)]
+    }
+
+    fn check_params(p: &[Tensor]) -> Result<()> {
+        let (lo, hi) = (host_f64(&p[0])?, host_f64(&p[1])?);
+        if let Some(i) = lo.iter().zip(&hi).position(|(l, h)| !(h > l)) {
+            return Err(Error::InvalidParameter {
+                distribution: "Uniform",
+                parameter: "high",
+                constraint: format!("greater than low (high > low = {})", lo[i]),
+                found: hi[i],
+                index: i,
+            });
+        }
+        Ok(())
+    }
+
+    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
+        Ok((p[0].clone(), (&p[1] - &p[0])?))
+    }
+
+    fn support(p: &[Tensor]) -> Constraint {
+        Constraint::DependentInterval {
+            low: p[0].clone(),
+            high: p[1].clone(),
+        }
+    }
+
+    // As torch: density 1/(high − low) on [low, high), zero elsewhere.
+    fn log_density(z: &Tensor) -> Result<Tensor> {
+        log_indicator(z, Some(0.0), Some(1.0))
+    }
+
+    fn log_density_scalar(z: f64) -> f64 {
+        if (0.0..1.0).contains(&z) {
+            0.0
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+
+    fn cdf_scalar(z: f64) -> f64 {
+        z.clamp(0.0, 1.0)
+    }
+
+    fn icdf_scalar(q: f64) -> f64 {
+        q
+    }
+
+    fn sample_standard_f64(draw: Draw, out: &mut [f64]) {
+        draw.fill_uniform_f64(out)
+    }
+
+    fn sample_standard_f32(draw: Draw, out: &mut [f32]) {
+        draw.fill_uniform_f32(out)
+    }
+}
+
+/// The continuous uniform distribution on [low, high).
+///
+/// Density `1/(high − low)` on `[low, high)`; `low < high`. Mean `(low + high)/2`,
+/// variance `(high − low)²/12`; the mode is not unique (NaN, as torch). `rsample` is
+/// `low + (high − low) u` with u ~ U(0, 1), so gradients reach both bounds.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use candle_distributions::{Distribution, Uniform};
+/// let d = Uniform::from_scalars(-1.0, 3.0, &Device::Cpu)?;
+/// assert_eq!(d.mean()?.to_scalar::<f64>()?, 1.0);
+/// assert!(d.log_prob(&Tensor::new(5.0f64, &Device::Cpu)?).is_err()); // out of support
+/// # Ok::<(), candle_distributions::Error>(())
+/// ```
+pub type Uniform = LocationScale<StandardUniform>;
+
+impl Uniform {
+    /// Uniform(low, high).
+    pub fn new(low: &Tensor, high: &Tensor) -> Result<Self> {
+        Self::from_params(&[low, high], None)
+    }
+
+    /// As [`Uniform::new`], with argument validation set for this instance.
+    pub fn new_with_validation(low: &Tensor, high: &Tensor, validate: bool) -> Result<Self> {
+        Self::from_params(&[low, high], Some(validate))
+    }
+
+    /// A scalar Uniform(low, high) in f64.
+    pub fn from_scalars(low: f64, high: f64, device: &Device) -> Result<Self> {
+        Self::new(&Tensor::new(low, device)?, &Tensor::new(high, device)?)
+    }
+
+    /// The lower bound.
+    pub fn low(&self) -> &Tensor {
+        self.param("low").expect("Uniform has low")
+    }
+
+    /// The upper bound.
+    pub fn high(&self) -> &Tensor {
+        self.param("high").expect("Uniform has high")
+    }
+}

@@ -1,0 +1,81 @@
+//! Error type of the crate.
+//!
+//! Every fallible function returns [`Result`]. User input (parameters, values, shapes)
+//! never panics: it produces one of these variants, naming what was wrong.
+
+use std::fmt;
+
+/// Errors returned by distributions, transforms, the generator and special functions.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A distribution parameter violates its constraint.
+    #[error("{distribution}: parameter `{parameter}` must satisfy {constraint}, found {found} at index {index}")]
+    InvalidParameter {
+        distribution: &'static str,
+        parameter: &'static str,
+        constraint: String,
+        found: f64,
+        index: usize,
+    },
+    /// A value passed to `log_prob`/`cdf`/`icdf` lies outside where the method is defined.
+    #[error("{distribution}: `{argument}` must satisfy {constraint}, found {found} at index {index}")]
+    OutOfSupport {
+        distribution: &'static str,
+        argument: &'static str,
+        constraint: String,
+        found: f64,
+        index: usize,
+    },
+    /// Shapes that cannot be broadcast or that do not match what a method needs.
+    #[error("{context}: {message}")]
+    Shape { context: String, message: String },
+    /// A tensor of a dtype the method does not handle (only f32 and f64 are supported).
+    #[error("{context}: unsupported dtype {dtype:?} (expected f32 or f64)")]
+    DType {
+        context: String,
+        dtype: candle_core::DType,
+    },
+    /// The method exists in the API but is not defined or not implemented for this
+    /// distribution (for example `enumerate_support` of a continuous distribution).
+    #[error("{distribution}: `{method}` is not implemented{}", reason_suffix(.reason))]
+    NotImplemented {
+        distribution: &'static str,
+        method: &'static str,
+        reason: Option<String>,
+    },
+    /// Any other invalid argument (a bad sample shape, an unknown name, ...).
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// An error raised inside candle.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+fn reason_suffix(reason: &Option<String>) -> String {
+    match reason {
+        Some(r) => format!(": {r}"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// Shorthand for [`Error::NotImplemented`] with no further reason.
+    pub fn not_implemented(distribution: &'static str, method: &'static str) -> Self {
+        Error::NotImplemented {
+            distribution,
+            method,
+            reason: None,
+        }
+    }
+
+    /// Shorthand for [`Error::Shape`].
+    pub fn shape(context: impl fmt::Display, message: impl fmt::Display) -> Self {
+        Error::Shape {
+            context: context.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Result alias of the crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,264 @@
+//! The one home of elementwise kernels: candle `CustomOp`s built from scalar functions.
+//!
+//! Forward passes run a scalar kernel over the (possibly strided or broadcast) inputs,
+//! on both cores for large tensors. Backward passes are written with candle tensor ops
+//! (which may themselves be these kernels), so gradients of any order work and stay on
+//! the graph. f32 tensors are evaluated through the f64 kernel and rounded: scalar code
+//! costs the same in either width and the result is as accurate as f32 can hold.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+use rayon::prelude::*;
+use std::borrow::Cow;
+
+/// Tensors at or above this many elements are mapped on all rayon threads.
+const PAR_MIN: usize = 1 << 15;
+const PAR_CHUNK: usize = 1 << 13;
+
+/// The elements of `data` described by `layout`, in logical (row-major) order.
+pub(crate) fn gather<'a, T: Copy>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
+    if let Some((s, e)) = layout.contiguous_offsets() {
+        return Cow::Borrowed(&data[s..e]);
+    }
+    let dims = layout.dims();
+    let stride = layout.stride();
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return Cow::Owned(out);
+    }
+    let mut idx = vec![0usize; dims.len()];
+    let mut off = layout.start_offset();
+    for _ in 0..n {
+        out.push(data[off]);
+        // Odometer increment, right-most dimension fastest.
+        for d in (0..dims.len()).rev() {
+            idx[d] += 1;
+            off += stride[d];
+            if idx[d] < dims[d] {
+                break;
+            }
+            off -= stride[d] * dims[d];
+            idx[d] = 0;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Parallel elementwise map into a new vector.
+pub(crate) fn par_map<U: Send + Default + Clone>(
+    n: usize,
+    f: impl Fn(usize) -> U + Sync + Send,
+) -> Vec<U> {
+    let mut out = vec![U::default(); n];
+    if n >= PAR_MIN {
+        out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(c, part)| {
+            let base = c * PAR_CHUNK;
+            for (j, o) in part.iter_mut().enumerate() {
+                *o = f(base + j);
+            }
+        });
+    } else {
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = f(j);
+        }
+    }
+    out
+}
+
+fn dtype_err(name: &str, s: &CpuStorage) -> candle_core::Error {
+    candle_core::Error::Msg(format!("{name}: unsupported dtype {:?} (expected f32 or f64)", s.dtype()))
+}
+
+/// Backward rule of a one-input kernel: (input, output, output gradient) → input gradient.
+pub(crate) type Bwd1 = fn(&Tensor, &Tensor, &Tensor) -> candle_core::Result<Tensor>;
+/// Backward rule of a two-input kernel: gradients of both inputs (None: not differentiable).
+pub(crate) type Bwd2 =
+    fn(&Tensor, &Tensor, &Tensor, &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)>;
+/// Backward rule of a three-input kernel.
+pub(crate) type Bwd3 = fn(
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)>;
+
+/// A unary elementwise op: `y = f(x)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Map1 {
+    pub name: &'static str,
+    pub f: fn(f64) -> f64,
+    pub bwd: Option<Bwd1>,
+}
+
+impl CustomOp1 for Map1 {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let f = self.f;
+        let out = match s {
+            CpuStorage::F64(v) => {
+                let x = gather(v, l);
+                CpuStorage::F64(par_map(x.len(), |i| f(x[i])))
+            }
+            CpuStorage::F32(v) => {
+                let x = gather(v, l);
+                CpuStorage::F32(par_map(x.len(), |i| f(x[i] as f64) as f32))
+            }
+            other => return Err(dtype_err(self.name, other)),
+        };
+        Ok((out, l.shape().clone()))
+    }
+
+    fn bwd(&self, arg: &Tensor, res: &Tensor, g: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        match self.bwd {
+            Some(b) => b(arg, res, g).map(Some),
+            None => Err(candle_core::Error::BackwardNotSupported { op: self.name }),
+        }
+    }
+}
+
+/// A binary elementwise op on inputs of one shape: `y = f(a, b)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Map2 {
+    pub name: &'static str,
+    pub f: fn(f64, f64) -> f64,
+    pub bwd: Option<Bwd2>,
+}
+
+impl CustomOp2 for Map2 {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let f = self.f;
+        let out = match (s1, s2) {
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+                let (a, b) = (gather(a, l1), gather(b, l2));
+                CpuStorage::F64(par_map(a.len(), |i| f(a[i], b[i])))
+            }
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+                let (a, b) = (gather(a, l1), gather(b, l2));
+                CpuStorage::F32(par_map(a.len(), |i| f(a[i] as f64, b[i] as f64) as f32))
+            }
+            (other, _) => return Err(dtype_err(self.name, other)),
+        };
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        match self.bwd {
+            Some(f) => f(a, b, res, g),
+            None => Err(candle_core::Error::BackwardNotSupported { op: self.name }),
+        }
+    }
+}
+
+/// A ternary elementwise op on inputs of one shape: `y = f(a, b, c)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Map3 {
+    pub name: &'static str,
+    pub f: fn(f64, f64, f64) -> f64,
+    pub bwd: Option<Bwd3>,
+}
+
+impl CustomOp3 for Map3 {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let f = self.f;
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
+                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
+                CpuStorage::F64(par_map(a.len(), |i| f(a[i], b[i], c[i])))
+            }
+            (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
+                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
+                CpuStorage::F32(par_map(a.len(), |i| {
+                    f(a[i] as f64, b[i] as f64, c[i] as f64) as f32
+                }))
+            }
+            (other, _, _) => return Err(dtype_err(self.name, other)),
+        };
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        c: &Tensor,
+        res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        match self.bwd {
+            Some(f) => f(a, b, c, res, g),
+            None => Err(candle_core::Error::BackwardNotSupported { op: self.name }),
+        }
+    }
+}
+
+/// Runs a CPU kernel on a tensor of any device: non-CPU tensors make a round trip
+/// through host memory (the copies are on the graph, so gradients still flow).
+fn on_cpu(
+    inputs: &[&Tensor],
+    run: impl FnOnce(&[Tensor]) -> candle_core::Result<Tensor>,
+) -> crate::Result<Tensor> {
+    let device = inputs[0].device().clone();
+    if device.is_cpu() {
+        let v: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
+        return Ok(run(&v)?);
+    }
+    let v = inputs
+        .iter()
+        .map(|t| t.to_device(&candle_core::Device::Cpu))
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    Ok(run(&v)?.to_device(&device)?)
+}
+
+pub(crate) fn apply1(x: &Tensor, op: Map1) -> crate::Result<Tensor> {
+    on_cpu(&[x], |v| v[0].apply_op1(op))
+}
+
+/// Applies a binary kernel after broadcasting both inputs to their common shape.
+pub(crate) fn apply2(a: &Tensor, b: &Tensor, op: Map2) -> crate::Result<Tensor> {
+    let shape = a.shape().broadcast_shape_binary_op(b.shape(), op.name)?;
+    let (a, b) = (a.broadcast_as(&shape)?, b.broadcast_as(&shape)?);
+    on_cpu(&[&a, &b], |v| v[0].apply_op2(&v[1], op))
+}
+
+/// Applies a ternary kernel after broadcasting the inputs to their common shape.
+pub(crate) fn apply3(a: &Tensor, b: &Tensor, c: &Tensor, op: Map3) -> crate::Result<Tensor> {
+    let shape = a
+        .shape()
+        .broadcast_shape_binary_op(b.shape(), op.name)?
+        .broadcast_shape_binary_op(c.shape(), op.name)?;
+    let (a, b, c) = (a.broadcast_as(&shape)?, b.broadcast_as(&shape)?, c.broadcast_as(&shape)?);
+    on_cpu(&[&a, &b, &c], |v| v[0].apply_op3(&v[1], &v[2], op))
+}
