@@ -45,6 +45,11 @@ pub mod error;
 pub mod rng;
 pub mod special;
 
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use constraints::Constraint;
 pub use continuous::{Cauchy, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Normal, Uniform};
 pub use distribution::{default_validate_args, set_default_validate_args, Distribution};
