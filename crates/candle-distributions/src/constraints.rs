@@ -81,6 +81,8 @@ impl Constraint {
     /// Checks `value`; returns the flat index and value of the first element outside the
     /// set (for event-level sets, the first element of the first bad event), or `None`.
     /// This reads the tensor on the host.
+    // Negated comparisons make NaN a violation of every bound.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn check(&self, value: &Tensor) -> Result<Option<(usize, f64)>> {
         let v = host_f64(value)?;
         let bad = |f: &dyn Fn(f64) -> bool| v.iter().position(|&x| !f(x)).map(|i| (i, v[i]));
@@ -96,12 +98,18 @@ impl Constraint {
             Constraint::Interval(l, h) => bad(&|x| x >= *l && x <= *h),
             Constraint::HalfOpenInterval(l, h) => bad(&|x| x >= *l && x < *h),
             Constraint::UnitInterval => bad(&|x| (0.0..=1.0).contains(&x)),
-            Constraint::IntegerInterval(l, h) => bad(&|x| int(x) && x >= *l as f64 && x <= *h as f64),
+            Constraint::IntegerInterval(l, h) => {
+                bad(&|x| int(x) && x >= *l as f64 && x <= *h as f64)
+            }
             Constraint::NonNegativeInteger => bad(&|x| int(x) && x >= 0.0),
             Constraint::PositiveInteger => bad(&|x| int(x) && x >= 1.0),
             Constraint::Simplex => {
                 let k = value.dims().last().copied().unwrap_or(1).max(1);
-                let tol = if value.dtype() == DType::F64 { 1e-10 } else { 1e-5 };
+                let tol = if value.dtype() == DType::F64 {
+                    1e-10
+                } else {
+                    1e-5
+                };
                 let mut found = None;
                 for (e, ev) in v.chunks(k).enumerate() {
                     let s: f64 = ev.iter().sum();

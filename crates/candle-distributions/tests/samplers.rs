@@ -41,16 +41,34 @@ fn ks_check(d: &dyn Distribution, seed: u64, label: &str) {
     let x = d.sample(&[N], &mut g).unwrap();
     assert_eq!(x.dims()[0], N);
     let f = d.cdf(&x).unwrap();
-    let xs = x.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap();
-    let fs = f.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap();
+    let xs = x
+        .flatten_all()
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
+    let fs = f
+        .flatten_all()
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     assert!(xs.iter().all(|v| v.is_finite()), "{label}: non-finite draw");
     let dstat = ks_stat(xs.into_iter().zip(fs).collect());
     let p = ks_pvalue(dstat, N);
-    assert!(p >= P_MIN, "{label}: KS D = {dstat:.5}, p = {p:.2e} < {P_MIN}");
+    assert!(
+        p >= P_MIN,
+        "{label}: KS D = {dstat:.5}, p = {p:.2e} < {P_MIN}"
+    );
 }
 
 fn t(v: f64, dtype: DType) -> Tensor {
-    Tensor::new(v, &Device::Cpu).unwrap().to_dtype(dtype).unwrap()
+    Tensor::new(v, &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
 }
 
 const SCALES: [f64; 5] = [1e-3, 0.5, 1.0, 3.0, 1e3];
@@ -73,7 +91,11 @@ fn each_loc_scale(name: &str, build: impl Fn(&Tensor, &Tensor) -> Box<dyn Distri
             for &scale in &SCALES {
                 seed += 1;
                 let d = build(&t(loc, dtype), &t(scale, dtype));
-                ks_check(d.as_ref(), seed, &format!("{name}(loc={loc}, scale={scale}) {dtype:?}"));
+                ks_check(
+                    d.as_ref(),
+                    seed,
+                    &format!("{name}(loc={loc}, scale={scale}) {dtype:?}"),
+                );
             }
         }
     }
@@ -120,7 +142,11 @@ fn log_normal_ks() {
             for &scale in &[1e-3, 0.5, 1.0, 2.5] {
                 seed += 1;
                 let d = LogNormal::new(&t(loc, dtype), &t(scale, dtype)).unwrap();
-                ks_check(&d, seed, &format!("LogNormal(loc={loc}, scale={scale}) {dtype:?}"));
+                ks_check(
+                    &d,
+                    seed,
+                    &format!("LogNormal(loc={loc}, scale={scale}) {dtype:?}"),
+                );
             }
         }
     }
@@ -170,8 +196,20 @@ fn batched_parameters_follow_their_own_laws() {
     assert_eq!(x.dims(), &[N, 3]);
     let f = d.cdf(&x).unwrap();
     for j in 0..3 {
-        let xs = x.narrow(1, j, 1).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        let fs = f.narrow(1, j, 1).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let xs = x
+            .narrow(1, j, 1)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let fs = f
+            .narrow(1, j, 1)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
         let dstat = ks_stat(xs.into_iter().zip(fs).collect());
         assert!(ks_pvalue(dstat, N) >= P_MIN, "column {j}: D = {dstat}");
     }
@@ -185,7 +223,13 @@ fn ks_rejects_a_wrong_distribution() {
     let norm = Normal::from_scalars(0.0, 1.0, &Device::Cpu).unwrap();
     let x = lap.sample(&[N], &mut Generator::new(3)).unwrap();
     let f = norm.cdf(&x).unwrap();
-    let dstat = ks_stat(x.to_vec1::<f64>().unwrap().into_iter().zip(f.to_vec1::<f64>().unwrap()).collect());
+    let dstat = ks_stat(
+        x.to_vec1::<f64>()
+            .unwrap()
+            .into_iter()
+            .zip(f.to_vec1::<f64>().unwrap())
+            .collect(),
+    );
     assert!(ks_pvalue(dstat, N) < 1e-6);
 }
 
@@ -202,7 +246,10 @@ fn standard_normal_fill_high_power_ks() {
         let tail = zs.iter().filter(|x| x.abs() > 3.442_619_855_899).count() as f64 / n as f64;
         // P(|Z| > R) = 2(1 − Φ(R)) ≈ 5.76e-4; 6 binomial standard errors.
         let p_tail = 2.0 * cdf(-3.442_619_855_899);
-        assert!((tail - p_tail).abs() < 6.0 * (p_tail / n as f64).sqrt(), "{dtype:?} tail {tail} vs {p_tail}");
+        assert!(
+            (tail - p_tail).abs() < 6.0 * (p_tail / n as f64).sqrt(),
+            "{dtype:?} tail {tail} vs {p_tail}"
+        );
         let dstat = ks_stat(zs.into_iter().map(|x| (x, cdf(x))).collect());
         let p = ks_pvalue(dstat, n);
         assert!(p >= P_MIN, "{dtype:?}: D = {dstat}, p = {p}");

@@ -22,16 +22,18 @@ fn expect_param(r: Result<impl std::fmt::Debug, Error>, dist: &str, param: &str,
             assert_eq!(distribution, dist);
             assert_eq!(parameter, param);
             assert!(!constraint.is_empty());
-            assert!(f == found || (f.is_nan() && found.is_nan()), "found {f}, expected {found}");
+            assert!(
+                f == found || (f.is_nan() && found.is_nan()),
+                "found {f}, expected {found}"
+            );
             assert_eq!(index, 1, "the offending element is at index 1");
-            let msg = Err::<(), _>(Error::InvalidParameter {
+            let msg = Error::InvalidParameter {
                 distribution,
                 parameter,
                 constraint,
                 found: f,
                 index,
-            })
-            .unwrap_err()
+            }
             .to_string();
             assert!(msg.contains(dist) && msg.contains(param), "{msg}");
         }
@@ -53,9 +55,24 @@ fn invalid_parameters_are_named() {
         expect_param(HalfCauchy::new(&s), "HalfCauchy", "scale", bad);
         expect_param(Exponential::new(&s), "Exponential", "rate", bad);
     }
-    expect_param(Normal::new(&t(&[0.0, f64::NAN]), &t(&[1.0, 1.0])), "Normal", "loc", f64::NAN);
-    expect_param(Uniform::new(&t(&[0.0, 2.0]), &t(&[1.0, 2.0])), "Uniform", "high", 2.0);
-    expect_param(Uniform::new(&t(&[0.0, 3.0]), &t(&[1.0, 2.0])), "Uniform", "high", 2.0);
+    expect_param(
+        Normal::new(&t(&[0.0, f64::NAN]), &t(&[1.0, 1.0])),
+        "Normal",
+        "loc",
+        f64::NAN,
+    );
+    expect_param(
+        Uniform::new(&t(&[0.0, 2.0]), &t(&[1.0, 2.0])),
+        "Uniform",
+        "high",
+        2.0,
+    );
+    expect_param(
+        Uniform::new(&t(&[0.0, 3.0]), &t(&[1.0, 2.0])),
+        "Uniform",
+        "high",
+        2.0,
+    );
 }
 
 #[test]
@@ -65,15 +82,24 @@ fn shapes_that_do_not_broadcast_are_errors() {
     let d = Normal::new(&t(&[0.0, 1.0]), &t(&[1.0, 2.0])).unwrap();
     let r = d.log_prob(&t(&[0.0, 1.0, 2.0]));
     assert!(matches!(r, Err(Error::Shape { .. })), "{r:?}");
-    assert!(matches!(d.cdf(&t(&[0.0, 1.0, 2.0])), Err(Error::Shape { .. })));
-    assert!(matches!(d.icdf(&t(&[0.1, 0.2, 0.3])), Err(Error::Shape { .. })));
+    assert!(matches!(
+        d.cdf(&t(&[0.0, 1.0, 2.0])),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        d.icdf(&t(&[0.1, 0.2, 0.3])),
+        Err(Error::Shape { .. })
+    ));
     assert!(matches!(d.expand(&[3]), Err(Error::Shape { .. })));
     // Broadcasting values are fine: [4, 2] against batch [2].
     let v = Tensor::zeros((4, 2), DType::F64, &Device::Cpu).unwrap();
     assert_eq!(d.log_prob(&v).unwrap().dims(), &[4, 2]);
     let e = d.expand(&[5, 2]).unwrap();
     assert_eq!(e.batch_shape(), &[5, 2]);
-    assert_eq!(e.sample(&[3], &mut Generator::new(0)).unwrap().dims(), &[3, 5, 2]);
+    assert_eq!(
+        e.sample(&[3], &mut Generator::new(0)).unwrap().dims(),
+        &[3, 5, 2]
+    );
 }
 
 fn expect_support(r: Result<Tensor, Error>, dist: &str, found: f64) {
@@ -97,14 +123,47 @@ fn expect_support(r: Result<Tensor, Error>, dist: &str, found: f64) {
 #[test]
 fn out_of_support_values_are_named() {
     let v = t(&[0.5, -1.0]);
-    expect_support(Exponential::from_scalars(1.0, &Device::Cpu).unwrap().log_prob(&v), "Exponential", -1.0);
-    expect_support(HalfNormal::from_scalars(1.0, &Device::Cpu).unwrap().log_prob(&v), "HalfNormal", -1.0);
-    expect_support(HalfCauchy::from_scalars(1.0, &Device::Cpu).unwrap().cdf(&v), "HalfCauchy", -1.0);
-    expect_support(LogNormal::from_scalars(0.0, 1.0, &Device::Cpu).unwrap().log_prob(&v), "LogNormal", -1.0);
-    expect_support(Uniform::from_scalars(0.0, 1.0, &Device::Cpu).unwrap().log_prob(&v), "Uniform", -1.0);
+    expect_support(
+        Exponential::from_scalars(1.0, &Device::Cpu)
+            .unwrap()
+            .log_prob(&v),
+        "Exponential",
+        -1.0,
+    );
+    expect_support(
+        HalfNormal::from_scalars(1.0, &Device::Cpu)
+            .unwrap()
+            .log_prob(&v),
+        "HalfNormal",
+        -1.0,
+    );
+    expect_support(
+        HalfCauchy::from_scalars(1.0, &Device::Cpu).unwrap().cdf(&v),
+        "HalfCauchy",
+        -1.0,
+    );
+    expect_support(
+        LogNormal::from_scalars(0.0, 1.0, &Device::Cpu)
+            .unwrap()
+            .log_prob(&v),
+        "LogNormal",
+        -1.0,
+    );
+    expect_support(
+        Uniform::from_scalars(0.0, 1.0, &Device::Cpu)
+            .unwrap()
+            .log_prob(&v),
+        "Uniform",
+        -1.0,
+    );
     // NaN is outside the reals.
-    let r = Normal::from_scalars(0.0, 1.0, &Device::Cpu).unwrap().log_prob(&t(&[0.0, f64::NAN]));
-    assert!(matches!(r, Err(Error::OutOfSupport { index: 1, found, .. }) if found.is_nan()), "{r:?}");
+    let r = Normal::from_scalars(0.0, 1.0, &Device::Cpu)
+        .unwrap()
+        .log_prob(&t(&[0.0, f64::NAN]));
+    assert!(
+        matches!(r, Err(Error::OutOfSupport { index: 1, found, .. }) if found.is_nan()),
+        "{r:?}"
+    );
     // icdf needs probabilities.
     let d = Normal::from_scalars(0.0, 1.0, &Device::Cpu).unwrap();
     expect_support(d.icdf(&t(&[0.5, 1.5])), "Normal", 1.5);
@@ -122,7 +181,10 @@ fn per_instance_switch_turns_checks_off() {
     let mut u = Uniform::from_scalars(0.0, 1.0, &Device::Cpu).unwrap();
     assert!(u.log_prob(&t(&[2.0])).is_err());
     u.set_validate_args(false);
-    assert_eq!(u.log_prob(&t(&[2.0])).unwrap().to_vec1::<f64>().unwrap()[0], f64::NEG_INFINITY);
+    assert_eq!(
+        u.log_prob(&t(&[2.0])).unwrap().to_vec1::<f64>().unwrap()[0],
+        f64::NEG_INFINITY
+    );
     let n = Normal::new_with_validation(&t(&[0.0]), &t(&[1.0]), false).unwrap();
     assert!(n.icdf(&t(&[1.5])).unwrap().to_vec1::<f64>().unwrap()[0].is_nan());
 }
@@ -130,7 +192,13 @@ fn per_instance_switch_turns_checks_off() {
 #[test]
 fn unsupported_dtypes_and_methods_are_typed_errors() {
     let ints = Tensor::new(&[1u32, 2], &Device::Cpu).unwrap();
-    assert!(matches!(Normal::new(&ints, &ints), Err(Error::DType { .. })));
+    assert!(matches!(
+        Normal::new(&ints, &ints),
+        Err(Error::DType { .. })
+    ));
     let d = Normal::from_scalars(0.0, 1.0, &Device::Cpu).unwrap();
-    assert!(matches!(d.enumerate_support(true), Err(Error::NotImplemented { .. })));
+    assert!(matches!(
+        d.enumerate_support(true),
+        Err(Error::NotImplemented { .. })
+    ));
 }

@@ -21,6 +21,8 @@ impl StandardForm for StandardUniform {
         vec![("low", Constraint::Real), ("high", Constraint::Real)]
     }
 
+    // `!(h > l)` also rejects NaN bounds.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn check_params(p: &[Tensor]) -> Result<()> {
         let (lo, hi) = (host_f64(&p[0])?, host_f64(&p[1])?);
         if let Some(i) = lo.iter().zip(&hi).position(|(l, h)| !(h > l)) {

@@ -52,12 +52,14 @@ pub(crate) fn par_map<U: Send + Default + Clone>(
 ) -> Vec<U> {
     let mut out = vec![U::default(); n];
     if n >= PAR_MIN {
-        out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(c, part)| {
-            let base = c * PAR_CHUNK;
-            for (j, o) in part.iter_mut().enumerate() {
-                *o = f(base + j);
-            }
-        });
+        out.par_chunks_mut(PAR_CHUNK)
+            .enumerate()
+            .for_each(|(c, part)| {
+                let base = c * PAR_CHUNK;
+                for (j, o) in part.iter_mut().enumerate() {
+                    *o = f(base + j);
+                }
+            });
     } else {
         for (j, o) in out.iter_mut().enumerate() {
             *o = f(j);
@@ -67,7 +69,10 @@ pub(crate) fn par_map<U: Send + Default + Clone>(
 }
 
 fn dtype_err(name: &str, s: &CpuStorage) -> candle_core::Error {
-    candle_core::Error::Msg(format!("{name}: unsupported dtype {:?} (expected f32 or f64)", s.dtype()))
+    candle_core::Error::Msg(format!(
+        "{name}: unsupported dtype {:?} (expected f32 or f64)",
+        s.dtype()
+    ))
 }
 
 /// Backward rule of a one-input kernel: (input, output, output gradient) → input gradient.
@@ -259,6 +264,10 @@ pub(crate) fn apply3(a: &Tensor, b: &Tensor, c: &Tensor, op: Map3) -> crate::Res
         .shape()
         .broadcast_shape_binary_op(b.shape(), op.name)?
         .broadcast_shape_binary_op(c.shape(), op.name)?;
-    let (a, b, c) = (a.broadcast_as(&shape)?, b.broadcast_as(&shape)?, c.broadcast_as(&shape)?);
+    let (a, b, c) = (
+        a.broadcast_as(&shape)?,
+        b.broadcast_as(&shape)?,
+        c.broadcast_as(&shape)?,
+    );
     on_cpu(&[&a, &b, &c], |v| v[0].apply_op3(&v[1], &v[2], op))
 }
