@@ -68,7 +68,11 @@ pub trait Distribution: std::fmt::Debug + Send + Sync {
 
     /// Reparameterized draw and its log density in one pass; overridden where that
     /// saves work or is more exact than `log_prob(rsample(..))`.
-    fn rsample_and_log_prob(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<(Tensor, Tensor)> {
+    fn rsample_and_log_prob(
+        &self,
+        sample_shape: &[usize],
+        rng: &mut Generator,
+    ) -> Result<(Tensor, Tensor)> {
         let x = self.rsample(sample_shape, rng)?;
         let lp = self.log_prob(&x)?;
         Ok((x, lp))
@@ -76,7 +80,11 @@ pub trait Distribution: std::fmt::Debug + Send + Sync {
 
     /// Draw (no gradient) and its log density, which keeps the gradient with respect to
     /// the parameters (the score function).
-    fn sample_and_log_prob(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<(Tensor, Tensor)> {
+    fn sample_and_log_prob(
+        &self,
+        sample_shape: &[usize],
+        rng: &mut Generator,
+    ) -> Result<(Tensor, Tensor)> {
         let x = self.sample(sample_shape, rng)?;
         let lp = self.log_prob(&x)?;
         Ok((x, lp))
@@ -133,7 +141,11 @@ pub trait Distribution: std::fmt::Debug + Send + Sync {
 }
 
 /// `sample_shape ++ batch_shape ++ event_shape`.
-pub fn extended_shape(sample_shape: &[usize], batch_shape: &[usize], event_shape: &[usize]) -> Vec<usize> {
+pub fn extended_shape(
+    sample_shape: &[usize],
+    batch_shape: &[usize],
+    event_shape: &[usize],
+) -> Vec<usize> {
     let mut s = Vec::with_capacity(sample_shape.len() + batch_shape.len() + event_shape.len());
     s.extend_from_slice(sample_shape);
     s.extend_from_slice(batch_shape);
@@ -146,8 +158,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -160,7 +180,10 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 
 /// Broadcasts a distribution's parameters to their common shape, with one float dtype
 /// (f32 and f64 mixed are promoted to f64) on one device.
-pub(crate) fn broadcast_params(dist: &'static str, params: &[(&'static str, &Tensor)]) -> Result<(Vec<Tensor>, Vec<usize>)> {
+pub(crate) fn broadcast_params(
+    dist: &'static str,
+    params: &[(&'static str, &Tensor)],
+) -> Result<(Vec<Tensor>, Vec<usize>)> {
     let mut shape: Vec<usize> = vec![];
     let mut dtype = DType::F32;
     let device = params[0].1.device().clone();
@@ -185,7 +208,11 @@ pub(crate) fn broadcast_params(dist: &'static str, params: &[(&'static str, &Ten
         shape = broadcast_shapes(&shape, t.dims()).ok_or_else(|| {
             Error::shape(
                 dist,
-                format!("parameter `{name}` of shape {:?} does not broadcast with shape {:?}", t.dims(), shape),
+                format!(
+                    "parameter `{name}` of shape {:?} does not broadcast with shape {:?}",
+                    t.dims(),
+                    shape
+                ),
             )
         })?;
     }
@@ -197,7 +224,12 @@ pub(crate) fn broadcast_params(dist: &'static str, params: &[(&'static str, &Ten
 }
 
 /// Checks one parameter against its constraint.
-pub(crate) fn check_param(dist: &'static str, name: &'static str, t: &Tensor, c: &Constraint) -> Result<()> {
+pub(crate) fn check_param(
+    dist: &'static str,
+    name: &'static str,
+    t: &Tensor,
+    c: &Constraint,
+) -> Result<()> {
     if let Some((index, found)) = c.check(t)? {
         return Err(Error::InvalidParameter {
             distribution: dist,
@@ -211,7 +243,12 @@ pub(crate) fn check_param(dist: &'static str, name: &'static str, t: &Tensor, c:
 }
 
 /// Checks a value against a support (or other domain) constraint.
-pub(crate) fn check_value(dist: &'static str, argument: &'static str, t: &Tensor, c: &Constraint) -> Result<()> {
+pub(crate) fn check_value(
+    dist: &'static str,
+    argument: &'static str,
+    t: &Tensor,
+    c: &Constraint,
+) -> Result<()> {
     if let Some((index, found)) = c.check(t)? {
         return Err(Error::OutOfSupport {
             distribution: dist,
@@ -234,7 +271,10 @@ pub(crate) fn prepare_value(
     dtype: DType,
     device: &Device,
 ) -> Result<(Tensor, Vec<usize>)> {
-    if !matches!(value.dtype(), DType::F32 | DType::F64 | DType::U32 | DType::I64 | DType::U8) {
+    if !matches!(
+        value.dtype(),
+        DType::F32 | DType::F64 | DType::U32 | DType::I64 | DType::U8
+    ) {
         return Err(Error::DType {
             context: format!("{dist}: value"),
             dtype: value.dtype(),

@@ -18,7 +18,9 @@ pub enum Error {
         index: usize,
     },
     /// A value passed to `log_prob`/`cdf`/`icdf` lies outside where the method is defined.
-    #[error("{distribution}: `{argument}` must satisfy {constraint}, found {found} at index {index}")]
+    #[error(
+        "{distribution}: `{argument}` must satisfy {constraint}, found {found} at index {index}"
+    )]
     OutOfSupport {
         distribution: &'static str,
         argument: &'static str,

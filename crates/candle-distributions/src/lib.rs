@@ -51,7 +51,9 @@ pub mod special;
 pub struct ReadmeDoctests;
 
 pub use constraints::Constraint;
-pub use continuous::{Cauchy, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Normal, Uniform};
+pub use continuous::{
+    Cauchy, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Normal, Uniform,
+};
 pub use distribution::{default_validate_args, set_default_validate_args, Distribution};
 pub use error::{Error, Result};
 pub use rng::Generator;

@@ -56,7 +56,13 @@ const LANES: usize = 8;
 /// Eight Philox blocks for consecutive block indices `b0..b0+8` of one draw, written
 /// lane-wise so LLVM turns the rounds into vector multiplies.
 #[inline(always)]
-fn philox_lanes_body(key: [u32; 2], b0: u64, hi_word2: u32, hi_word3: u32, out: &mut [[u32; 4]; LANES]) {
+fn philox_lanes_body(
+    key: [u32; 2],
+    b0: u64,
+    hi_word2: u32,
+    hi_word3: u32,
+    out: &mut [[u32; 4]; LANES],
+) {
     let mut c0 = [0u32; LANES];
     let mut c1 = [0u32; LANES];
     let mut c2 = [hi_word2; LANES];
@@ -214,7 +220,10 @@ impl Generator {
     pub fn next_draw(&mut self) -> Draw {
         let d = self.draw;
         self.draw = (self.draw + 1) % MAX_DRAW;
-        Draw { key: self.key, draw: d }
+        Draw {
+            key: self.key,
+            draw: d,
+        }
     }
 
     fn derive_key(&self, a: u64, tag: u32) -> [u32; 2] {
@@ -265,13 +274,32 @@ impl Generator {
     /// A tensor of uniforms in the open interval (0, 1).
     pub fn uniform(&mut self, shape: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
         let d = self.next_draw();
-        d.tensor(shape, dtype, device, "uniform", Draw::fill_uniform_f64, Draw::fill_uniform_f32)
+        d.tensor(
+            shape,
+            dtype,
+            device,
+            "uniform",
+            Draw::fill_uniform_f64,
+            Draw::fill_uniform_f32,
+        )
     }
 
     /// A tensor of standard normals.
-    pub fn standard_normal(&mut self, shape: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+    pub fn standard_normal(
+        &mut self,
+        shape: &[usize],
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor> {
         let d = self.next_draw();
-        d.tensor(shape, dtype, device, "standard_normal", Draw::fill_normal_f64, Draw::fill_normal_f32)
+        d.tensor(
+            shape,
+            dtype,
+            device,
+            "standard_normal",
+            Draw::fill_normal_f64,
+            Draw::fill_normal_f32,
+        )
     }
 }
 
@@ -350,7 +378,11 @@ impl Draw {
     /// Runs `f(start_index, chunk)` over `out` in chunks, in parallel when large.
     /// Chunk starts are multiples of `CHUNK` (a multiple of 8), so callers may map
     /// element pairs/quads to blocks.
-    pub(crate) fn for_chunks<T: Send>(out: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    pub(crate) fn for_chunks<T: Send>(
+        out: &mut [T],
+        chunk: usize,
+        f: impl Fn(usize, &mut [T]) + Sync,
+    ) {
         if out.len() <= SERIAL_BELOW {
             for (c, part) in out.chunks_mut(chunk).enumerate() {
                 f(c * chunk, part);
@@ -409,7 +441,12 @@ impl Draw {
         self.fill_normal_chunked(out, CHUNK, |x| x as f32)
     }
 
-    pub(crate) fn fill_normal_chunked<T: Send>(self, out: &mut [T], chunk: usize, cast: impl Fn(f64) -> T + Sync) {
+    pub(crate) fn fill_normal_chunked<T: Send>(
+        self,
+        out: &mut [T],
+        chunk: usize,
+        cast: impl Fn(f64) -> T + Sync,
+    ) {
         let chunk = chunk.max(2) & !1;
         let zig = ziggurat::tables();
         Self::for_chunks(out, chunk, |start, part| {
@@ -480,7 +517,11 @@ impl ElementStream {
         if self.pos >= 4 {
             self.buf = self.draw.block(self.elem, self.sub);
             // Sub-stream 0 belongs to the bulk fill; wrap past it.
-            self.sub = if self.sub == u16::MAX { 1 } else { self.sub + 1 };
+            self.sub = if self.sub == u16::MAX {
+                1
+            } else {
+                self.sub + 1
+            };
             self.pos = 0;
         }
         let w = self.buf[self.pos];

@@ -10,8 +10,16 @@ use rand_core::RngCore;
 #[test]
 fn philox_matches_random123_known_answers() {
     let cases: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-        ([0; 4], [0; 2], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
-        ([u32::MAX; 4], [u32::MAX; 2], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
+        (
+            [0; 4],
+            [0; 2],
+            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+        ),
+        (
+            [u32::MAX; 4],
+            [u32::MAX; 2],
+            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+        ),
         (
             [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
             [0xa4093822, 0x299f31d0],
@@ -24,7 +32,11 @@ fn philox_matches_random123_known_answers() {
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
 }
 
 /// Large enough for the parallel path (several chunks per thread).
@@ -59,7 +71,9 @@ fn element_i_does_not_depend_on_the_draw_size() {
     // equals a smaller draw from the same state.
     let mut a = Generator::new(9);
     let mut b = Generator::new(9);
-    let small = a.standard_normal(&[1000], DType::F64, &Device::Cpu).unwrap();
+    let small = a
+        .standard_normal(&[1000], DType::F64, &Device::Cpu)
+        .unwrap();
     let big = b.standard_normal(&[BIG], DType::F64, &Device::Cpu).unwrap();
     let small = small.to_vec1::<f64>().unwrap();
     let big = big.to_vec1::<f64>().unwrap();
@@ -69,16 +83,32 @@ fn element_i_does_not_depend_on_the_draw_size() {
 #[test]
 fn draws_splits_and_fold_ins_differ() {
     let mut g = Generator::new(5);
-    let a = g.uniform(&[64], DType::F64, &Device::Cpu).unwrap().to_vec1::<f64>().unwrap();
-    let b = g.uniform(&[64], DType::F64, &Device::Cpu).unwrap().to_vec1::<f64>().unwrap();
+    let a = g
+        .uniform(&[64], DType::F64, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
+    let b = g
+        .uniform(&[64], DType::F64, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     assert_ne!(a, b, "consecutive draws must differ");
 
     let mut parent = Generator::new(5);
     let mut c1 = parent.split();
     let mut c2 = parent.split();
     assert_ne!(c1.key(), c2.key());
-    let x1 = c1.uniform(&[64], DType::F64, &Device::Cpu).unwrap().to_vec1::<f64>().unwrap();
-    let x2 = c2.uniform(&[64], DType::F64, &Device::Cpu).unwrap().to_vec1::<f64>().unwrap();
+    let x1 = c1
+        .uniform(&[64], DType::F64, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
+    let x2 = c2
+        .uniform(&[64], DType::F64, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     assert_ne!(x1, x2);
 
     let base = Generator::new(5);
@@ -92,9 +122,17 @@ fn replaying_a_draw_index_reproduces_it() {
     let mut g = Generator::new(77);
     let _ = g.uniform(&[10], DType::F32, &Device::Cpu).unwrap();
     let at = g.draw_index();
-    let first = g.standard_normal(&[10], DType::F32, &Device::Cpu).unwrap().to_vec1::<f32>().unwrap();
+    let first = g
+        .standard_normal(&[10], DType::F32, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
     g.set_draw_index(at);
-    let again = g.standard_normal(&[10], DType::F32, &Device::Cpu).unwrap().to_vec1::<f32>().unwrap();
+    let again = g
+        .standard_normal(&[10], DType::F32, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
     assert_eq!(first, again);
 }
 
@@ -103,7 +141,11 @@ fn uniforms_are_strictly_inside_the_unit_interval() {
     assert!(u64_to_open01_f64(0) > 0.0 && u64_to_open01_f64(u64::MAX) < 1.0);
     assert!(u32_to_open01_f32(0) > 0.0 && u32_to_open01_f32(u32::MAX) < 1.0);
     let mut g = Generator::new(0);
-    let u = g.uniform(&[BIG], DType::F32, &Device::Cpu).unwrap().to_vec1::<f32>().unwrap();
+    let u = g
+        .uniform(&[BIG], DType::F32, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
     assert!(u.iter().all(|&x| x > 0.0 && x < 1.0 && x.ln().is_finite()));
 }
 
@@ -113,7 +155,11 @@ fn uniforms_are_strictly_inside_the_unit_interval() {
 fn bulk_fill_moments() {
     let n = 1_000_000usize;
     let mut g = Generator::new(2024);
-    let z = g.standard_normal(&[n], DType::F64, &Device::Cpu).unwrap().to_vec1::<f64>().unwrap();
+    let z = g
+        .standard_normal(&[n], DType::F64, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     let mean = z.iter().sum::<f64>() / n as f64;
     let var = z.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
     let kurt = z.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n as f64 / (var * var);
@@ -124,12 +170,21 @@ fn bulk_fill_moments() {
     assert!((var - 1.0).abs() < 6.0 * se_var, "var {var}");
     assert!((kurt - 3.0).abs() < 6.0 * se_kurt, "kurtosis {kurt}");
 
-    let u = g.uniform(&[n], DType::F64, &Device::Cpu).unwrap().to_vec1::<f64>().unwrap();
+    let u = g
+        .uniform(&[n], DType::F64, &Device::Cpu)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     let mean = u.iter().sum::<f64>() / n as f64;
     let se = (1.0 / 12.0 / n as f64).sqrt();
     assert!((mean - 0.5).abs() < 6.0 * se, "uniform mean {mean}");
     // Lag-1 correlation of consecutive elements (neighbours share a Philox block).
-    let c = u.windows(2).map(|w| (w[0] - 0.5) * (w[1] - 0.5)).sum::<f64>() / (n - 1) as f64 * 12.0;
+    let c = u
+        .windows(2)
+        .map(|w| (w[0] - 0.5) * (w[1] - 0.5))
+        .sum::<f64>()
+        / (n - 1) as f64
+        * 12.0;
     assert!(c.abs() < 6.0 / (n as f64).sqrt(), "lag-1 correlation {c}");
 }
 

@@ -1,1 +1,108 @@
-fn main() {}
+//! `candle-dist`: the command-line front end of candle-distributions.
+//!
+//! - `demo`: sample() versus rsample(), with gradients, an estimator-variance table and
+//!   PNG plots;
+//! - `sample DIST --param k=v ... -n N`: draw and summarize (optionally plot / CSV);
+//! - `eval DIST --param k=v ... --value x`: log_prob, cdf and moments;
+//! - `bench`: throughput of the main workloads.
+//!
+//! Bad input prints one `error: ...` line to stderr and exits with status 2.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// `println!` that never panics: a closed pipe (`candle-dist ... | head`) ends the
+/// program quietly, any other write error with `error: ...` and status 2.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::stdout_failed(e)
+        }
+    }};
+}
+
+/// Ends the program after a failed write to stdout (see `outln!`).
+pub fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: writing to stdout: {e}");
+    std::process::exit(2)
+}
+
+mod bench;
+mod demo;
+mod dists;
+mod eval;
+mod plot;
+mod sample;
+
+/// Probability distributions with differentiable sampling, from the command line.
+#[derive(Parser, Debug)]
+#[command(name = "candle-dist", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The sample-vs-rsample story: gradients, estimator variance, plots.
+    Demo(demo::DemoArgs),
+    /// Draw samples and print summary statistics (optionally plot or save them).
+    Sample(sample::SampleArgs),
+    /// Evaluate log_prob, cdf and moments of a distribution.
+    Eval(eval::EvalArgs),
+    /// Time the main workloads (throughput table).
+    Bench(bench::BenchArgs),
+}
+
+/// Floating-point type chosen on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DTypeArg {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl DTypeArg {
+    /// The candle dtype.
+    pub fn dtype(self) -> candle_core::DType {
+        match self {
+            DTypeArg::F32 => candle_core::DType::F32,
+            DTypeArg::F64 => candle_core::DType::F64,
+        }
+    }
+}
+
+impl std::fmt::Display for DTypeArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DTypeArg::F32 => "f32",
+            DTypeArg::F64 => "f64",
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            // One line, whatever the message contains.
+            let line = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("error: {line}");
+            ExitCode::from(2)
+        }
+    }
+}

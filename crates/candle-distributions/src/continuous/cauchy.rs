@@ -6,7 +6,6 @@ use crate::error::Result;
 use crate::special::{self, scalar};
 use candle_core::{Device, Tensor};
 
-
 /// The standard Cauchy distribution, density 1/(π(1 + z²)).
 #[derive(Debug, Clone, Copy)]
 pub struct StandardCauchy;

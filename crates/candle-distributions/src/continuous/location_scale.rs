@@ -16,8 +16,8 @@
 
 use crate::constraints::Constraint;
 use crate::distribution::{
-    broadcast_params, check_param, check_probability, check_value, default_validate_args, extended_shape,
-    prepare_value, Distribution,
+    broadcast_params, check_param, check_probability, check_value, default_validate_args,
+    extended_shape, prepare_value, Distribution,
 };
 use crate::error::{Error, Result};
 use crate::rng::{Draw, Generator};
@@ -100,7 +100,11 @@ impl<F: StandardForm> LocationScale<F> {
                 params.len()
             )));
         }
-        let named: Vec<(&'static str, &Tensor)> = spec.iter().map(|(n, _)| *n).zip(params.iter().copied()).collect();
+        let named: Vec<(&'static str, &Tensor)> = spec
+            .iter()
+            .map(|(n, _)| *n)
+            .zip(params.iter().copied())
+            .collect();
         let (ps, batch_shape) = broadcast_params(F::NAME, &named)?;
         let validate = validate.unwrap_or_else(default_validate_args);
         if validate {
@@ -132,7 +136,10 @@ impl<F: StandardForm> LocationScale<F> {
 
     /// A user-facing parameter by name (as passed to the constructor, broadcast).
     pub fn param(&self, name: &str) -> Option<&Tensor> {
-        F::params().iter().position(|(n, _)| *n == name).map(|i| &self.params[i])
+        F::params()
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|i| &self.params[i])
     }
 
     /// Turns argument checks of `log_prob`/`cdf`/`icdf` on or off for this instance.
@@ -162,7 +169,13 @@ impl<F: StandardForm> LocationScale<F> {
 
     /// `(value − loc)/scale` after dtype, shape and support checks.
     fn standardize(&self, value: &Tensor) -> Result<Tensor> {
-        let (v, shape) = prepare_value(F::NAME, value, &self.batch_shape, self.dtype(), self.device())?;
+        let (v, shape) = prepare_value(
+            F::NAME,
+            value,
+            &self.batch_shape,
+            self.dtype(),
+            self.device(),
+        )?;
         if self.validate {
             check_value(F::NAME, "value", &v, &self.support())?;
         }
@@ -187,7 +200,12 @@ fn affine_bwd(
 }
 
 /// Gradient of `log f(z) − ln scale` in `scale` for fixed noise `z`: −g/scale.
-fn log_scale_bwd(scale: &Tensor, _z: &Tensor, _res: &Tensor, g: &Tensor) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+fn log_scale_bwd(
+    scale: &Tensor,
+    _z: &Tensor,
+    _res: &Tensor,
+    g: &Tensor,
+) -> CResult<(Option<Tensor>, Option<Tensor>)> {
     Ok((Some((g / scale)?.neg()?), None))
 }
 
@@ -255,7 +273,11 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
         )
     }
 
-    fn rsample_and_log_prob(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<(Tensor, Tensor)> {
+    fn rsample_and_log_prob(
+        &self,
+        sample_shape: &[usize],
+        rng: &mut Generator,
+    ) -> Result<(Tensor, Tensor)> {
         let z = self.standard(sample_shape, rng)?;
         let x = apply3(
             &self.loc,
@@ -346,16 +368,21 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
                 p.broadcast_as(batch_shape).map_err(|_| {
                     Error::shape(
                         F::NAME,
-                        format!("cannot expand batch_shape {:?} to {:?}", self.batch_shape, batch_shape),
+                        format!(
+                            "cannot expand batch_shape {:?} to {:?}",
+                            self.batch_shape, batch_shape
+                        ),
                     )
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&Tensor> = params.iter().collect();
-        Ok(Box::new(Self::from_params(&refs, Some(false)).map(|mut d| {
-            d.validate = self.validate;
-            d
-        })?))
+        Ok(Box::new(Self::from_params(&refs, Some(false)).map(
+            |mut d| {
+                d.validate = self.validate;
+                d
+            },
+        )?))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

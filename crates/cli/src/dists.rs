@@ -1,0 +1,273 @@
+//! Distributions by name: the factory behind `sample` and `eval`.
+//!
+//! Names and parameters follow torch.distributions (`normal` with `loc`, `scale`;
+//! `uniform` with `low`, `high`; `exponential` with `rate`; ...). Names are matched
+//! case-insensitively, and `_`/`-` are ignored (`half_normal`, `Half-Normal` and
+//! `halfnormal` are the same). Every parameter is required, as in torch.
+
+use candle_core::{DType, Device, Tensor};
+use candle_distributions::{
+    Cauchy, Distribution, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Normal,
+    Uniform,
+};
+
+/// One distribution the CLI knows: its command-line name, display name and parameters
+/// (in constructor order).
+#[derive(Debug, Clone, Copy)]
+pub struct DistSpec {
+    /// Lower-case name used on the command line (`halfnormal`).
+    pub name: &'static str,
+    /// Display name (`HalfNormal`).
+    pub display: &'static str,
+    /// torch parameter names, in constructor order.
+    pub params: &'static [&'static str],
+}
+
+/// All distributions available by name.
+pub const SPECS: &[DistSpec] = &[
+    DistSpec {
+        name: "normal",
+        display: "Normal",
+        params: &["loc", "scale"],
+    },
+    DistSpec {
+        name: "uniform",
+        display: "Uniform",
+        params: &["low", "high"],
+    },
+    DistSpec {
+        name: "exponential",
+        display: "Exponential",
+        params: &["rate"],
+    },
+    DistSpec {
+        name: "laplace",
+        display: "Laplace",
+        params: &["loc", "scale"],
+    },
+    DistSpec {
+        name: "cauchy",
+        display: "Cauchy",
+        params: &["loc", "scale"],
+    },
+    DistSpec {
+        name: "gumbel",
+        display: "Gumbel",
+        params: &["loc", "scale"],
+    },
+    DistSpec {
+        name: "lognormal",
+        display: "LogNormal",
+        params: &["loc", "scale"],
+    },
+    DistSpec {
+        name: "halfnormal",
+        display: "HalfNormal",
+        params: &["scale"],
+    },
+    DistSpec {
+        name: "halfcauchy",
+        display: "HalfCauchy",
+        params: &["scale"],
+    },
+];
+
+/// The comma-separated list of known names, for error messages and help.
+pub fn known_names() -> String {
+    SPECS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Looks a distribution up by name (case-insensitive; `_` and `-` ignored).
+pub fn lookup(name: &str) -> Result<&'static DistSpec, String> {
+    let key: String = name
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    SPECS
+        .iter()
+        .find(|s| s.name == key)
+        .ok_or_else(|| format!("unknown distribution `{name}` (known: {})", known_names()))
+}
+
+/// Parses a finite or infinite number as written by a user (`1.5`, `-2`, `1e-3`, `inf`).
+pub fn parse_number(what: &str, s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    t.parse::<f64>()
+        .ok()
+        .filter(|v| !v.is_nan())
+        .ok_or_else(|| format!("{what}: `{s}` is not a number"))
+}
+
+/// Parses one `--param k=v` argument.
+pub fn parse_param(s: &str) -> Result<(String, f64), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("--param `{s}`: expected NAME=VALUE (for example scale=2)"))?;
+    let k = k.trim().to_ascii_lowercase();
+    if k.is_empty() {
+        return Err(format!("--param `{s}`: the parameter name is empty"));
+    }
+    let v = parse_number(&format!("--param {k}"), v)?;
+    Ok((k, v))
+}
+
+/// A distribution built from the command line, with its parameters for display.
+#[derive(Debug)]
+pub struct Built {
+    /// The distribution (scalar parameters: `batch_shape` is `[]`).
+    pub dist: Box<dyn Distribution>,
+    /// Its specification.
+    pub spec: &'static DistSpec,
+    /// Parameter values in constructor order.
+    pub values: Vec<f64>,
+}
+
+impl Built {
+    /// `Normal(loc=0, scale=1)`.
+    pub fn label(&self) -> String {
+        let ps: Vec<String> = self
+            .spec
+            .params
+            .iter()
+            .zip(&self.values)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!("{}({})", self.spec.display, ps.join(", "))
+    }
+}
+
+/// Builds distribution `name` from `k=v` parameter strings, in `dtype`, on the CPU.
+///
+/// Errors (one line each) name an unknown distribution or parameter, a missing or
+/// repeated parameter, a malformed number, or a parameter that violates its constraint
+/// (`scale=-1`), listing the valid choices where that helps.
+pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, String> {
+    let spec = lookup(name)?;
+    let mut values: Vec<Option<f64>> = vec![None; spec.params.len()];
+    for p in params {
+        let (k, v) = parse_param(p)?;
+        let i = spec.params.iter().position(|n| *n == k).ok_or_else(|| {
+            format!(
+                "unknown parameter `{k}` for {} (valid: {})",
+                spec.name,
+                spec.params.join(", ")
+            )
+        })?;
+        if values[i].is_some() {
+            return Err(format!("parameter `{k}` given twice"));
+        }
+        values[i] = Some(v);
+    }
+    let missing: Vec<&str> = spec
+        .params
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if !missing.is_empty() {
+        let usage: Vec<String> = spec
+            .params
+            .iter()
+            .map(|n| format!("--param {n}=..."))
+            .collect();
+        return Err(format!(
+            "{} needs parameter{} {} (usage: {} {})",
+            spec.name,
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", "),
+            spec.name,
+            usage.join(" ")
+        ));
+    }
+    let values: Vec<f64> = values.into_iter().map(|v| v.unwrap_or_default()).collect();
+    let dist = construct(spec, &values, dtype).map_err(|e| e.to_string())?;
+    Ok(Built { dist, spec, values })
+}
+
+fn construct(
+    spec: &DistSpec,
+    values: &[f64],
+    dtype: DType,
+) -> candle_distributions::Result<Box<dyn Distribution>> {
+    let dev = Device::Cpu;
+    let t: Vec<Tensor> = values
+        .iter()
+        .map(|v| Tensor::new(*v, &dev)?.to_dtype(dtype))
+        .collect::<candle_core::Result<_>>()?;
+    Ok(match spec.name {
+        "normal" => Box::new(Normal::new_with_validation(&t[0], &t[1], true)?),
+        "uniform" => Box::new(Uniform::new_with_validation(&t[0], &t[1], true)?),
+        "exponential" => Box::new(Exponential::new_with_validation(&t[0], true)?),
+        "laplace" => Box::new(Laplace::new_with_validation(&t[0], &t[1], true)?),
+        "cauchy" => Box::new(Cauchy::new_with_validation(&t[0], &t[1], true)?),
+        "gumbel" => Box::new(Gumbel::new_with_validation(&t[0], &t[1], true)?),
+        "lognormal" => Box::new(LogNormal::new_with_validation(&t[0], &t[1], true)?),
+        "halfnormal" => Box::new(HalfNormal::new_with_validation(&t[0], true)?),
+        "halfcauchy" => Box::new(HalfCauchy::new_with_validation(&t[0], true)?),
+        other => {
+            return Err(candle_distributions::Error::InvalidArgument(format!(
+                "no constructor for `{other}`"
+            )))
+        }
+    })
+}
+
+/// All elements of a tensor as f64 on the host.
+pub fn host(t: &Tensor) -> Result<Vec<f64>, String> {
+    t.flatten_all()
+        .and_then(|t| t.to_dtype(DType::F64))
+        .and_then(|t| t.to_vec1::<f64>())
+        .map_err(|e| e.to_string())
+}
+
+/// Formats a number from a tensor of `dtype` with the shortest digits that round-trip
+/// in that dtype (so f32 results do not show spurious f64 digits).
+pub fn fmt_num(v: f64, dtype: DType) -> String {
+    if dtype == DType::F32 {
+        format!("{}", v as f32)
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_and_separator_insensitive() {
+        assert_eq!(lookup("Half_Normal").unwrap().name, "halfnormal");
+        assert_eq!(lookup("NORMAL").unwrap().name, "normal");
+        assert!(lookup("gamma").unwrap_err().contains("known: normal"));
+    }
+
+    #[test]
+    fn builds_and_reports_errors() {
+        let b = build("normal", &["loc=1".into(), "scale=2".into()], DType::F64).unwrap();
+        assert_eq!(b.label(), "Normal(loc=1, scale=2)");
+        let e = build("normal", &["loc=1".into()], DType::F64).unwrap_err();
+        assert!(e.contains("scale"), "{e}");
+        let e = build("normal", &["loc=1".into(), "rate=2".into()], DType::F64).unwrap_err();
+        assert!(e.contains("valid: loc, scale"), "{e}");
+        let e = build("normal", &["loc=x".into(), "scale=2".into()], DType::F64).unwrap_err();
+        assert!(e.contains("not a number"), "{e}");
+        let e = build("normal", &["loc=0".into(), "scale=-1".into()], DType::F64).unwrap_err();
+        assert!(e.contains("scale"), "{e}");
+        for s in SPECS {
+            let ps: Vec<String> = s
+                .params
+                .iter()
+                .map(|p| {
+                    if *p == "high" {
+                        "high=2".to_string()
+                    } else {
+                        format!("{p}=1")
+                    }
+                })
+                .collect();
+            build(s.name, &ps, DType::F32).unwrap();
+        }
+    }
+}
