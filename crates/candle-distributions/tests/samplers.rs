@@ -255,3 +255,30 @@ fn standard_normal_fill_high_power_ks() {
         assert!(p >= P_MIN, "{dtype:?}: D = {dstat}, p = {p}");
     }
 }
+
+/// Draws stay inside [low, high) even where `low + (high − low)·u` rounds up in f32
+/// (spacing of f32 at 1000 is 6e-5, the interval is 1e-2 wide).
+#[test]
+fn uniform_f32_draws_never_reach_high() {
+    let low = Tensor::new(1000f32, &Device::Cpu).unwrap();
+    let high = Tensor::new(1000.01f32, &Device::Cpu).unwrap();
+    let d = Uniform::new(&low, &high).unwrap();
+    let x = d
+        .rsample(&[200_000], &mut Generator::new(8))
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let h = 1000.01f32;
+    assert!(
+        x.iter().all(|&v| (1000.0..h).contains(&v)),
+        "a draw reached high"
+    );
+    assert!(
+        x.iter().any(|&v| v == f32::from_bits(h.to_bits() - 1)),
+        "the top float below high is reachable"
+    );
+    let lp = d
+        .log_prob(&Tensor::new(x.as_slice(), &Device::Cpu).unwrap())
+        .unwrap();
+    assert!(lp.to_vec1::<f32>().unwrap().iter().all(|v| v.is_finite()));
+}

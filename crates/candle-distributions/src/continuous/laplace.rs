@@ -29,8 +29,11 @@ impl StandardForm for StandardLaplace {
         Constraint::Real
     }
 
+    // |z| as z·sign(z): the same value, but the gradient is sign(z) with sign(0) = 0
+    // (torch's convention for `abs`), where candle's `abs` gives +1 at 0. The density's
+    // kink at z = 0 then has the symmetric subgradient 0 for `loc` and the value.
     fn log_density(z: &Tensor) -> Result<Tensor> {
-        Ok(z.abs()?.affine(-1.0, -LN_2)?)
+        Ok((z * z.sign()?)?.affine(-1.0, -LN_2)?)
     }
 
     fn log_density_scalar(z: f64) -> f64 {

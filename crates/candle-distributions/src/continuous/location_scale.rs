@@ -39,6 +39,13 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     fn loc_scale(params: &[Tensor]) -> Result<(Tensor, Tensor)>;
     /// The support of the family.
     fn support(params: &[Tensor]) -> Constraint;
+    /// Keeps rounded draws inside the support (default: no change). `loc + scale · z`
+    /// is rounded to the dtype, and for a bounded support it can land on an excluded
+    /// endpoint.
+    fn clamp_draw(x: Tensor, params: &[Tensor]) -> Result<Tensor> {
+        let _ = params;
+        Ok(x)
+    }
     /// Checks that involve several parameters (run after the per-parameter checks).
     fn check_params(params: &[Tensor]) -> Result<()> {
         let _ = params;
@@ -167,6 +174,21 @@ impl<F: StandardForm> LocationScale<F> {
         Ok(z.to_device(self.loc.device())?)
     }
 
+    /// `loc + scale · z` in one fused pass, then the family's clamp into its support.
+    fn draw_from_noise(&self, z: &Tensor) -> Result<Tensor> {
+        let x = apply3(
+            &self.loc,
+            &self.scale,
+            z,
+            Map3 {
+                name: "loc_scale_affine",
+                f: affine_f,
+                bwd: Some(affine_bwd),
+            },
+        )?;
+        F::clamp_draw(x, &self.params)
+    }
+
     /// `(value − loc)/scale` after dtype, shape and support checks.
     fn standardize(&self, value: &Tensor) -> Result<Tensor> {
         let (v, shape) = prepare_value(
@@ -261,16 +283,7 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
         let z = self.standard(sample_shape, rng)?;
-        apply3(
-            &self.loc,
-            &self.scale,
-            &z,
-            Map3 {
-                name: "loc_scale_affine",
-                f: affine_f,
-                bwd: Some(affine_bwd),
-            },
-        )
+        self.draw_from_noise(&z)
     }
 
     fn rsample_and_log_prob(
@@ -279,16 +292,7 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
         rng: &mut Generator,
     ) -> Result<(Tensor, Tensor)> {
         let z = self.standard(sample_shape, rng)?;
-        let x = apply3(
-            &self.loc,
-            &self.scale,
-            &z,
-            Map3 {
-                name: "loc_scale_affine",
-                f: affine_f,
-                bwd: Some(affine_bwd),
-            },
-        )?;
+        let x = self.draw_from_noise(&z)?;
         let lp = apply2(
             &self.scale,
             &z,

@@ -4,7 +4,7 @@ use super::location_scale::{log_indicator, LocationScale, StandardForm};
 use crate::constraints::{host_f64, Constraint};
 use crate::error::{Error, Result};
 use crate::rng::Draw;
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 /// The standard uniform distribution on [0, 1).
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +35,23 @@ impl StandardForm for StandardUniform {
             });
         }
         Ok(())
+    }
+
+    // low + (high − low)·u can round up to `high` (e.g. f32 Uniform(1000, 1000.01)),
+    // where the density is 0; clamp to the largest float below `high`. For h ≠ 0,
+    // h·(1 ∓ ε/2) lies between half and one spacing below h, so it rounds to exactly the
+    // next float down (below a power of two the spacing halves and it is exact).
+    fn clamp_draw(x: Tensor, p: &[Tensor]) -> Result<Tensor> {
+        let high = &p[1];
+        let half_eps = if high.dtype() == DType::F64 {
+            f64::EPSILON / 2.0
+        } else {
+            f32::EPSILON as f64 / 2.0
+        };
+        let positive = high.gt(0.0)?;
+        let below =
+            positive.where_cond(&(high * (1.0 - half_eps))?, &(high * (1.0 + half_eps))?)?;
+        Ok(x.broadcast_minimum(&below)?)
     }
 
     fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
@@ -85,7 +102,7 @@ impl StandardForm for StandardUniform {
 /// `low + (high − low) u` with u ~ U(0, 1), so gradients reach both bounds.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, Uniform};
 /// let d = Uniform::from_scalars(-1.0, 3.0, &Device::Cpu)?;
 /// assert_eq!(d.mean()?.to_scalar::<f64>()?, 1.0);
