@@ -1,10 +1,9 @@
 //! The Cauchy distribution.
 
-use super::location_scale::{LocationScale, StandardForm};
-use crate::constraints::Constraint;
+use super::location_scale::{loc_scale_constructors, LocScaleKind, LocationScale, StandardForm};
 use crate::error::Result;
 use crate::special::{self, scalar};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 /// The standard Cauchy distribution, density 1/(π(1 + z²)).
 #[derive(Debug, Clone, Copy)]
@@ -13,24 +12,13 @@ pub struct StandardCauchy;
 const LN_PI: f64 = 1.144_729_885_849_400_2;
 
 impl StandardForm for StandardCauchy {
+    type Kind = LocScaleKind;
     const NAME: &'static str = "Cauchy";
     // ln(4π)
     const ENTROPY: f64 = 2.531_024_246_969_290_7;
     const MEAN: f64 = f64::NAN;
     const MODE: f64 = 0.0;
     const VARIANCE: f64 = f64::INFINITY;
-
-    fn params() -> Vec<(&'static str, Constraint)> {
-        vec![("loc", Constraint::Real), ("scale", Constraint::Positive)]
-    }
-
-    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
-        Ok((p[0].clone(), p[1].clone()))
-    }
-
-    fn support(_: &[Tensor]) -> Constraint {
-        Constraint::Real
-    }
 
     fn log_density(z: &Tensor) -> Result<Tensor> {
         Ok(special::log1p(&z.sqr()?)?.affine(-1.0, -LN_PI)?)
@@ -64,22 +52,7 @@ impl StandardForm for StandardCauchy {
 /// ```
 pub type Cauchy = LocationScale<StandardCauchy>;
 
-impl Cauchy {
-    /// Cauchy(loc, scale).
-    pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
-        Self::from_params(&[loc, scale], None)
-    }
-
-    /// As [`Cauchy::new`], with argument validation set for this instance.
-    pub fn new_with_validation(loc: &Tensor, scale: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[loc, scale], Some(validate))
-    }
-
-    /// A scalar Cauchy(loc, scale) in f64.
-    pub fn from_scalars(loc: f64, scale: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
-    }
-}
+loc_scale_constructors!(Cauchy);
 
 #[cfg(test)]
 mod tests {

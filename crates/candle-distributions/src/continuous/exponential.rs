@@ -1,6 +1,6 @@
 //! The exponential distribution.
 
-use super::location_scale::{log_indicator, LocationScale, StandardForm};
+use super::location_scale::{log_indicator, CustomKind, LocationScale, StandardForm};
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Draw;
@@ -11,6 +11,7 @@ use candle_core::{Device, Tensor};
 pub struct StandardExponential;
 
 impl StandardForm for StandardExponential {
+    type Kind = CustomKind;
     const NAME: &'static str = "Exponential";
     const ENTROPY: f64 = 1.0;
     const MEAN: f64 = 1.0;

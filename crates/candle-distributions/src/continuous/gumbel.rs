@@ -1,34 +1,22 @@
 //! The Gumbel (type-I extreme value) distribution.
 
-use super::location_scale::{LocationScale, StandardForm};
-use crate::constraints::Constraint;
+use super::location_scale::{loc_scale_constructors, LocScaleKind, LocationScale, StandardForm};
 use crate::error::Result;
 use crate::special::scalar::EULER_GAMMA;
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 /// The standard Gumbel distribution, density exp(−z − e^{−z}).
 #[derive(Debug, Clone, Copy)]
 pub struct StandardGumbel;
 
 impl StandardForm for StandardGumbel {
+    type Kind = LocScaleKind;
     const NAME: &'static str = "Gumbel";
     const ENTROPY: f64 = 1.0 + EULER_GAMMA;
     const MEAN: f64 = EULER_GAMMA;
     const MODE: f64 = 0.0;
     // π²/6
     const VARIANCE: f64 = 1.644_934_066_848_226_4;
-
-    fn params() -> Vec<(&'static str, Constraint)> {
-        vec![("loc", Constraint::Real), ("scale", Constraint::Positive)]
-    }
-
-    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
-        Ok((p[0].clone(), p[1].clone()))
-    }
-
-    fn support(_: &[Tensor]) -> Constraint {
-        Constraint::Real
-    }
 
     fn log_density(z: &Tensor) -> Result<Tensor> {
         Ok((z.neg()? - z.neg()?.exp()?)?)
@@ -62,19 +50,4 @@ impl StandardForm for StandardGumbel {
 /// ```
 pub type Gumbel = LocationScale<StandardGumbel>;
 
-impl Gumbel {
-    /// Gumbel(loc, scale).
-    pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
-        Self::from_params(&[loc, scale], None)
-    }
-
-    /// As [`Gumbel::new`], with argument validation set for this instance.
-    pub fn new_with_validation(loc: &Tensor, scale: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[loc, scale], Some(validate))
-    }
-
-    /// A scalar Gumbel(loc, scale) in f64.
-    pub fn from_scalars(loc: f64, scale: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
-    }
-}
+loc_scale_constructors!(Gumbel);

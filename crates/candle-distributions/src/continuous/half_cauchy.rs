@@ -1,10 +1,11 @@
 //! The half-Cauchy distribution.
 
-use super::location_scale::{log_indicator, LocationScale, StandardForm};
-use crate::constraints::Constraint;
+use super::location_scale::{
+    log_indicator, scale_constructors, LocationScale, ScaleKind, StandardForm,
+};
 use crate::error::Result;
 use crate::special;
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use std::f64::consts::{FRAC_2_PI, FRAC_PI_2};
 
 /// |Z| for a standard Cauchy Z: density 2/(π(1 + z²)) on z ≥ 0.
@@ -15,24 +16,13 @@ pub struct StandardHalfCauchy;
 const LN_PI_2: f64 = 0.451_582_705_289_454_9;
 
 impl StandardForm for StandardHalfCauchy {
+    type Kind = ScaleKind;
     const NAME: &'static str = "HalfCauchy";
     // ln(2π)
     const ENTROPY: f64 = 1.837_877_066_409_345_5;
     const MEAN: f64 = f64::INFINITY;
     const MODE: f64 = 0.0;
     const VARIANCE: f64 = f64::INFINITY;
-
-    fn params() -> Vec<(&'static str, Constraint)> {
-        vec![("scale", Constraint::Positive)]
-    }
-
-    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
-        Ok((p[0].zeros_like()?, p[0].clone()))
-    }
-
-    fn support(_: &[Tensor]) -> Constraint {
-        Constraint::NonNegative
-    }
 
     fn log_density(z: &Tensor) -> Result<Tensor> {
         let base = special::log1p(&z.sqr()?)?.affine(-1.0, -LN_PI_2)?;
@@ -84,19 +74,4 @@ impl StandardForm for StandardHalfCauchy {
 /// ```
 pub type HalfCauchy = LocationScale<StandardHalfCauchy>;
 
-impl HalfCauchy {
-    /// HalfCauchy(scale).
-    pub fn new(scale: &Tensor) -> Result<Self> {
-        Self::from_params(&[scale], None)
-    }
-
-    /// As [`HalfCauchy::new`], with argument validation set for this instance.
-    pub fn new_with_validation(scale: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[scale], Some(validate))
-    }
-
-    /// A scalar HalfCauchy(scale) in f64.
-    pub fn from_scalars(scale: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(scale, device)?)
-    }
-}
+scale_constructors!(HalfCauchy);

@@ -1,11 +1,12 @@
 //! The half-normal distribution.
 
-use super::location_scale::{log_indicator, LocationScale, StandardForm};
-use crate::constraints::Constraint;
+use super::location_scale::{
+    log_indicator, scale_constructors, LocationScale, ScaleKind, StandardForm,
+};
 use crate::error::Result;
 use crate::rng::Draw;
 use crate::special::scalar::{erf, erfinv, HALF_LN_2PI};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use std::f64::consts::{LN_2, SQRT_2};
 
 /// |Z| for Z ~ N(0, 1): density 2φ(z) on z ≥ 0.
@@ -13,6 +14,7 @@ use std::f64::consts::{LN_2, SQRT_2};
 pub struct StandardHalfNormal;
 
 impl StandardForm for StandardHalfNormal {
+    type Kind = ScaleKind;
     const NAME: &'static str = "HalfNormal";
     // ln(π/2)/2 + 1/2
     const ENTROPY: f64 = 0.725_791_352_644_727_4;
@@ -21,18 +23,6 @@ impl StandardForm for StandardHalfNormal {
     const MODE: f64 = 0.0;
     // 1 − 2/π
     const VARIANCE: f64 = 0.363_380_227_632_418_6;
-
-    fn params() -> Vec<(&'static str, Constraint)> {
-        vec![("scale", Constraint::Positive)]
-    }
-
-    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
-        Ok((p[0].zeros_like()?, p[0].clone()))
-    }
-
-    fn support(_: &[Tensor]) -> Constraint {
-        Constraint::NonNegative
-    }
 
     fn log_density(z: &Tensor) -> Result<Tensor> {
         let base = z.sqr()?.affine(-0.5, LN_2 - HALF_LN_2PI)?;
@@ -85,19 +75,4 @@ impl StandardForm for StandardHalfNormal {
 /// ```
 pub type HalfNormal = LocationScale<StandardHalfNormal>;
 
-impl HalfNormal {
-    /// HalfNormal(scale).
-    pub fn new(scale: &Tensor) -> Result<Self> {
-        Self::from_params(&[scale], None)
-    }
-
-    /// As [`HalfNormal::new`], with argument validation set for this instance.
-    pub fn new_with_validation(scale: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[scale], Some(validate))
-    }
-
-    /// A scalar HalfNormal(scale) in f64.
-    pub fn from_scalars(scale: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(scale, device)?)
-    }
-}
+scale_constructors!(HalfNormal);

@@ -1,9 +1,8 @@
 //! The Laplace (double exponential) distribution.
 
-use super::location_scale::{LocationScale, StandardForm};
-use crate::constraints::Constraint;
+use super::location_scale::{loc_scale_constructors, LocScaleKind, LocationScale, StandardForm};
 use crate::error::Result;
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use std::f64::consts::LN_2;
 
 /// The standard Laplace distribution, density e^{−|z|}/2.
@@ -11,23 +10,12 @@ use std::f64::consts::LN_2;
 pub struct StandardLaplace;
 
 impl StandardForm for StandardLaplace {
+    type Kind = LocScaleKind;
     const NAME: &'static str = "Laplace";
     const ENTROPY: f64 = 1.0 + LN_2;
     const MEAN: f64 = 0.0;
     const MODE: f64 = 0.0;
     const VARIANCE: f64 = 2.0;
-
-    fn params() -> Vec<(&'static str, Constraint)> {
-        vec![("loc", Constraint::Real), ("scale", Constraint::Positive)]
-    }
-
-    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
-        Ok((p[0].clone(), p[1].clone()))
-    }
-
-    fn support(_: &[Tensor]) -> Constraint {
-        Constraint::Real
-    }
 
     // |z| as z·sign(z): the same value, but the gradient is sign(z) with sign(0) = 0
     // (torch's convention for `abs`), where candle's `abs` gives +1 at 0. The density's
@@ -74,19 +62,4 @@ impl StandardForm for StandardLaplace {
 /// ```
 pub type Laplace = LocationScale<StandardLaplace>;
 
-impl Laplace {
-    /// Laplace(loc, scale).
-    pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
-        Self::from_params(&[loc, scale], None)
-    }
-
-    /// As [`Laplace::new`], with argument validation set for this instance.
-    pub fn new_with_validation(loc: &Tensor, scale: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[loc, scale], Some(validate))
-    }
-
-    /// A scalar Laplace(loc, scale) in f64.
-    pub fn from_scalars(loc: f64, scale: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
-    }
-}
+loc_scale_constructors!(Laplace);

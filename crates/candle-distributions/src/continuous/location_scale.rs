@@ -33,12 +33,35 @@ type CResult<T> = candle_core::Result<T>;
 pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     /// Name of the family ("Normal").
     const NAME: &'static str;
+    /// How the user-facing parameters give `(loc, scale)` ([`LocScaleKind`],
+    /// [`ScaleKind`] or [`CustomKind`]); the defaults of `params`, `loc_scale` and
+    /// `support` follow it, the constructors too, and custom families override them.
+    type Kind: Kind;
     /// Names of the user-facing parameters, in constructor order, with constraints.
-    fn params() -> Vec<(&'static str, Constraint)>;
+    fn params() -> Vec<(&'static str, Constraint)> {
+        match <Self::Kind as Kind>::PARAMETERIZATION {
+            Parameterization::LocScale => {
+                vec![("loc", Constraint::Real), ("scale", Constraint::Positive)]
+            }
+            Parameterization::Scale => vec![("scale", Constraint::Positive)],
+            Parameterization::Custom => vec![],
+        }
+    }
     /// `(loc, scale)` from the parameters (already broadcast to one shape).
-    fn loc_scale(params: &[Tensor]) -> Result<(Tensor, Tensor)>;
-    /// The support of the family.
-    fn support(params: &[Tensor]) -> Constraint;
+    fn loc_scale(params: &[Tensor]) -> Result<(Tensor, Tensor)> {
+        match <Self::Kind as Kind>::PARAMETERIZATION {
+            Parameterization::Scale => Ok((params[0].zeros_like()?, params[0].clone())),
+            _ => Ok((params[0].clone(), params[1].clone())),
+        }
+    }
+    /// The support of the family (default: the real line, or [0, ∞) for `Scale`).
+    fn support(params: &[Tensor]) -> Constraint {
+        let _ = params;
+        match <Self::Kind as Kind>::PARAMETERIZATION {
+            Parameterization::Scale => Constraint::NonNegative,
+            _ => Constraint::Real,
+        }
+    }
     /// Keeps rounded draws inside the support (default: no change). `loc + scale · z`
     /// is rounded to the dtype, and for a bounded support it can land on an excluded
     /// endpoint.
@@ -82,6 +105,101 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     /// Var(Z).
     const VARIANCE: f64;
 }
+
+/// How a family's parameters map to `(loc, scale)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parameterization {
+    /// Parameters `loc` (real) and `scale` (> 0), support the real line.
+    LocScale,
+    /// One parameter `scale` (> 0) with `loc = 0`, support [0, ∞) (half distributions).
+    Scale,
+    /// The family defines `params`, `loc_scale` and `support` itself.
+    Custom,
+}
+
+/// Type-level [`Parameterization`], so that constructors with different signatures
+/// can be generic over families of each kind.
+pub trait Kind: Debug + Clone + Send + Sync + 'static {
+    /// The parameterization this kind stands for.
+    const PARAMETERIZATION: Parameterization;
+}
+
+/// `(loc, scale)` families: they get `new(loc, scale)`.
+#[derive(Debug, Clone, Copy)]
+pub struct LocScaleKind;
+/// `scale`-only families: they get `new(scale)`.
+#[derive(Debug, Clone, Copy)]
+pub struct ScaleKind;
+/// Families with their own parameters and constructors.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomKind;
+
+impl Kind for LocScaleKind {
+    const PARAMETERIZATION: Parameterization = Parameterization::LocScale;
+}
+impl Kind for ScaleKind {
+    const PARAMETERIZATION: Parameterization = Parameterization::Scale;
+}
+impl Kind for CustomKind {
+    const PARAMETERIZATION: Parameterization = Parameterization::Custom;
+}
+
+/// The constructors of a `(loc, scale)` family (`new`, `new_with_validation`,
+/// `from_scalars`), as an inherent impl on its type alias.
+macro_rules! loc_scale_constructors {
+    ($ty:ident) => {
+        impl $ty {
+            /// The distribution with location `loc` and scale `scale` (broadcast
+            /// against each other), validated if the global default says so.
+            pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
+                Self::from_params(&[loc, scale], None)
+            }
+
+            /// As `new`, with argument validation set for this instance.
+            pub fn new_with_validation(
+                loc: &Tensor,
+                scale: &Tensor,
+                validate: bool,
+            ) -> Result<Self> {
+                Self::from_params(&[loc, scale], Some(validate))
+            }
+
+            /// A scalar distribution in f64.
+            pub fn from_scalars(
+                loc: f64,
+                scale: f64,
+                device: &candle_core::Device,
+            ) -> Result<Self> {
+                Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
+            }
+        }
+    };
+}
+pub(crate) use loc_scale_constructors;
+
+/// The constructors of a `scale`-only family.
+macro_rules! scale_constructors {
+    ($ty:ident) => {
+        impl $ty {
+            /// The distribution with scale `scale`, validated if the global default
+            /// says so.
+            pub fn new(scale: &Tensor) -> Result<Self> {
+                Self::from_params(&[scale], None)
+            }
+
+            /// As `new`, with argument validation set for this instance.
+            pub fn new_with_validation(scale: &Tensor, validate: bool) -> Result<Self> {
+                Self::from_params(&[scale], Some(validate))
+            }
+
+            /// A scalar distribution in f64.
+            pub fn from_scalars(scale: f64, device: &candle_core::Device) -> Result<Self> {
+                Self::new(&Tensor::new(scale, device)?)
+            }
+        }
+    };
+}
+pub(crate) use scale_constructors;
 
 /// A location-scale distribution `loc + scale · Z` (see the module docs).
 #[derive(Debug, Clone)]

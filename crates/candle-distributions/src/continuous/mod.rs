@@ -17,7 +17,9 @@ pub use gumbel::Gumbel;
 pub use half_cauchy::HalfCauchy;
 pub use half_normal::HalfNormal;
 pub use laplace::Laplace;
-pub use location_scale::{LocationScale, StandardForm};
+pub use location_scale::{
+    CustomKind, Kind, LocScaleKind, LocationScale, Parameterization, ScaleKind, StandardForm,
+};
 pub use log_normal::LogNormal;
 pub use normal::Normal;
 pub use uniform::Uniform;

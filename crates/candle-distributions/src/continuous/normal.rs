@@ -1,34 +1,22 @@
 //! The normal (Gaussian) distribution.
 
-use super::location_scale::{LocationScale, StandardForm};
-use crate::constraints::Constraint;
+use super::location_scale::{loc_scale_constructors, LocScaleKind, LocationScale, StandardForm};
 use crate::error::Result;
 use crate::rng::Draw;
 use crate::special::scalar::{ndtr, ndtri, normal_log_pdf, HALF_LN_2PI};
-use candle_core::{DType, Device, Tensor};
+use candle_core::Tensor;
 
 /// The standard normal N(0, 1), the base of [`Normal`].
 #[derive(Debug, Clone, Copy)]
 pub struct StandardNormal;
 
 impl StandardForm for StandardNormal {
+    type Kind = LocScaleKind;
     const NAME: &'static str = "Normal";
     const ENTROPY: f64 = 0.5 + HALF_LN_2PI;
     const MEAN: f64 = 0.0;
     const MODE: f64 = 0.0;
     const VARIANCE: f64 = 1.0;
-
-    fn params() -> Vec<(&'static str, Constraint)> {
-        vec![("loc", Constraint::Real), ("scale", Constraint::Positive)]
-    }
-
-    fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
-        Ok((p[0].clone(), p[1].clone()))
-    }
-
-    fn support(_: &[Tensor]) -> Constraint {
-        Constraint::Real
-    }
 
     fn log_density(z: &Tensor) -> Result<Tensor> {
         Ok(z.sqr()?.affine(-0.5, -HALF_LN_2PI)?)
@@ -75,21 +63,4 @@ impl StandardForm for StandardNormal {
 /// ```
 pub type Normal = LocationScale<StandardNormal>;
 
-impl Normal {
-    /// N(loc, scale²) with parameters broadcast against each other.
-    pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
-        Self::from_params(&[loc, scale], None)
-    }
-
-    /// As [`Normal::new`], with argument validation set for this instance.
-    pub fn new_with_validation(loc: &Tensor, scale: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[loc, scale], Some(validate))
-    }
-
-    /// A scalar N(loc, scale²) in f64.
-    pub fn from_scalars(loc: f64, scale: f64, device: &Device) -> Result<Self> {
-        let l = Tensor::new(loc, device)?.to_dtype(DType::F64)?;
-        let s = Tensor::new(scale, device)?.to_dtype(DType::F64)?;
-        Self::new(&l, &s)
-    }
-}
+loc_scale_constructors!(Normal);

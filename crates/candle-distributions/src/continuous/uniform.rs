@@ -1,6 +1,6 @@
 //! The continuous uniform distribution.
 
-use super::location_scale::{log_indicator, LocationScale, StandardForm};
+use super::location_scale::{log_indicator, CustomKind, LocationScale, StandardForm};
 use crate::constraints::{host_f64, Constraint};
 use crate::error::{Error, Result};
 use crate::rng::Draw;
@@ -11,6 +11,7 @@ use candle_core::{DType, Device, Tensor};
 pub struct StandardUniform;
 
 impl StandardForm for StandardUniform {
+    type Kind = CustomKind;
     const NAME: &'static str = "Uniform";
     const ENTROPY: f64 = 0.0;
     const MEAN: f64 = 0.5;
