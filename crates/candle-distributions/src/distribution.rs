@@ -218,7 +218,7 @@ pub(crate) fn broadcast_params(
     }
     let out = params
         .iter()
-        .map(|(_, t)| Ok(t.to_dtype(dtype)?.broadcast_as(shape.as_slice())?))
+        .map(|(_, t)| broadcast_to(&t.to_dtype(dtype)?, &shape))
         .collect::<Result<Vec<_>>>()?;
     Ok((out, shape))
 }
@@ -302,4 +302,14 @@ pub(crate) fn check_probability(dist: &'static str, q: &Tensor) -> Result<()> {
 /// Reads a scalar-like tensor on the host (for tests and displays).
 pub fn to_f64_vec(t: &Tensor) -> Result<Vec<f64>> {
     host_f64(t)
+}
+
+/// `t` broadcast to `shape`, or `t` itself when it already has that shape: a no-op
+/// broadcast would still add a graph node whose backward is a full reduction.
+pub(crate) fn broadcast_to(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    if t.dims() == shape {
+        Ok(t.clone())
+    } else {
+        Ok(t.broadcast_as(shape)?)
+    }
 }

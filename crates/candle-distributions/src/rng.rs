@@ -94,11 +94,70 @@ fn philox_lanes_body(
     }
 }
 
+/// `GROUPS × 8` consecutive blocks with explicit AVX2: `_mm256_mul_epu32` multiplies
+/// the even 32-bit lanes (and, after a 64-bit shift, the odd ones) into 64-bit
+/// products, and blends split them into high and low words. Several independent groups
+/// run interleaved so the multiplier's latency is hidden.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn philox_lanes_avx2(key: [u32; 2], b0: u64, w2: u32, w3: u32, out: &mut [[u32; 4]; LANES]) {
-    philox_lanes_body(key, b0, w2, w3, out)
+unsafe fn philox_groups_avx2(key: [u32; 2], b0: u64, w2: u32, w3: u32, out: &mut [[u32; 4]]) {
+    use std::arch::x86_64::*;
+    const G: usize = AVX2_GROUPS;
+    debug_assert_eq!(out.len(), G * LANES);
+    let mut lo = [0u32; G * LANES];
+    let mut hi = [0u32; G * LANES];
+    for l in 0..G * LANES {
+        let b = b0 + l as u64;
+        lo[l] = b as u32;
+        hi[l] = (b >> 32) as u32;
+    }
+    let mut c0 = [_mm256_setzero_si256(); G];
+    let mut c1 = [_mm256_setzero_si256(); G];
+    let mut c2 = [_mm256_set1_epi32(w2 as i32); G];
+    let mut c3 = [_mm256_set1_epi32(w3 as i32); G];
+    for g in 0..G {
+        c0[g] = _mm256_loadu_si256(lo.as_ptr().add(g * LANES) as *const __m256i);
+        c1[g] = _mm256_loadu_si256(hi.as_ptr().add(g * LANES) as *const __m256i);
+    }
+    let m0 = _mm256_set1_epi32(PHILOX_M0 as i32);
+    let m1 = _mm256_set1_epi32(PHILOX_M1 as i32);
+    let [mut k0, mut k1] = key;
+    for round in 0..10 {
+        if round > 0 {
+            k0 = k0.wrapping_add(PHILOX_W0);
+            k1 = k1.wrapping_add(PHILOX_W1);
+        }
+        let kk0 = _mm256_set1_epi32(k0 as i32);
+        let kk1 = _mm256_set1_epi32(k1 as i32);
+        for g in 0..G {
+            let p0e = _mm256_mul_epu32(c0[g], m0);
+            let p0o = _mm256_mul_epu32(_mm256_srli_epi64::<32>(c0[g]), m0);
+            let p1e = _mm256_mul_epu32(c2[g], m1);
+            let p1o = _mm256_mul_epu32(_mm256_srli_epi64::<32>(c2[g]), m1);
+            let lo0 = _mm256_blend_epi32::<0b1010_1010>(p0e, _mm256_slli_epi64::<32>(p0o));
+            let hi0 = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(p0e), p0o);
+            let lo1 = _mm256_blend_epi32::<0b1010_1010>(p1e, _mm256_slli_epi64::<32>(p1o));
+            let hi1 = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(p1e), p1o);
+            c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), kk0);
+            c2[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), kk1);
+            c1[g] = lo1;
+            c3[g] = lo0;
+        }
+    }
+    let mut w = [[0u32; G * LANES]; 4];
+    for g in 0..G {
+        _mm256_storeu_si256(w[0].as_mut_ptr().add(g * LANES) as *mut __m256i, c0[g]);
+        _mm256_storeu_si256(w[1].as_mut_ptr().add(g * LANES) as *mut __m256i, c1[g]);
+        _mm256_storeu_si256(w[2].as_mut_ptr().add(g * LANES) as *mut __m256i, c2[g]);
+        _mm256_storeu_si256(w[3].as_mut_ptr().add(g * LANES) as *mut __m256i, c3[g]);
+    }
+    for (l, o) in out.iter_mut().enumerate() {
+        *o = [w[0][l], w[1][l], w[2][l], w[3][l]];
+    }
 }
+
+#[cfg(target_arch = "x86_64")]
+const AVX2_GROUPS: usize = 4;
 
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -116,25 +175,22 @@ fn has_avx2() -> bool {
 /// Fills `out` with the blocks `b0, b0+1, ...` of one draw/sub-stream. Integer-only, so
 /// the AVX2 and portable paths give identical bits.
 fn philox_fill_blocks(key: [u32; 2], b0: u64, w2: u32, w3: u32, out: &mut [[u32; 4]]) {
-    let avx2 = has_avx2();
-    let mut chunks = out.chunks_exact_mut(LANES);
     let mut b = b0;
+    let mut rest = out;
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        let mut chunks = rest.chunks_exact_mut(AVX2_GROUPS * LANES);
+        for chunk in &mut chunks {
+            // SAFETY: the CPU supports AVX2 (checked at run time above).
+            unsafe { philox_groups_avx2(key, b, w2, w3, chunk) };
+            b += (AVX2_GROUPS * LANES) as u64;
+        }
+        rest = chunks.into_remainder();
+    }
+    let mut chunks = rest.chunks_exact_mut(LANES);
     for chunk in &mut chunks {
         let arr: &mut [[u32; 4]; LANES] = chunk.try_into().expect("chunk of LANES");
-        #[cfg(target_arch = "x86_64")]
-        {
-            if avx2 {
-                // SAFETY: the CPU supports AVX2 (checked at run time above).
-                unsafe { philox_lanes_avx2(key, b, w2, w3, arr) };
-            } else {
-                philox_lanes_body(key, b, w2, w3, arr);
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = avx2;
-            philox_lanes_body(key, b, w2, w3, arr);
-        }
+        philox_lanes_body(key, b, w2, w3, arr);
         b += LANES as u64;
     }
     for blk in chunks.into_remainder() {
@@ -433,20 +489,16 @@ impl Draw {
     /// Standard normals: element `i`'s first ziggurat attempt uses word pair `i % 2` of
     /// block `i / 2`; the rare further attempts use its own element stream.
     pub fn fill_normal_f64(self, out: &mut [f64]) {
-        self.fill_normal_chunked(out, CHUNK, |x| x)
+        self.fill_normal_f64_chunked(out, CHUNK)
     }
 
-    /// f32 standard normals (computed in f64 and rounded).
+    /// f32 standard normals: element `i`'s first attempt uses word `i % 4` of block
+    /// `i / 4` (32 bits), so a Philox block serves four draws.
     pub fn fill_normal_f32(self, out: &mut [f32]) {
-        self.fill_normal_chunked(out, CHUNK, |x| x as f32)
+        self.fill_normal_f32_chunked(out, CHUNK)
     }
 
-    pub(crate) fn fill_normal_chunked<T: Send>(
-        self,
-        out: &mut [T],
-        chunk: usize,
-        cast: impl Fn(f64) -> T + Sync,
-    ) {
+    pub(crate) fn fill_normal_f64_chunked(self, out: &mut [f64], chunk: usize) {
         let chunk = chunk.max(2) & !1;
         let zig = ziggurat::tables();
         Self::for_chunks(out, chunk, |start, part| {
@@ -456,12 +508,29 @@ impl Draw {
             for (j, o) in part.iter_mut().enumerate() {
                 let blk = &blocks[j / 2];
                 let h = (j % 2) * 2;
-                let bits = blk[h] as u64 | ((blk[h + 1] as u64) << 32);
-                let x = match zig.fast(bits) {
+                let a = ziggurat::attempt64(blk[h] as u64 | ((blk[h + 1] as u64) << 32));
+                *o = match zig.fast(a) {
                     Some(x) => x,
-                    None => zig.slow(bits, &mut self.element_stream((start + j) as u64)),
+                    None => zig.slow(a, &mut self.element_stream((start + j) as u64)),
                 };
-                *o = cast(x);
+            }
+        });
+    }
+
+    pub(crate) fn fill_normal_f32_chunked(self, out: &mut [f32], chunk: usize) {
+        let chunk = chunk.max(4) & !3;
+        let zig = ziggurat::tables();
+        Self::for_chunks(out, chunk, |start, part| {
+            let mut blocks = vec![[0u32; 4]; part.len().div_ceil(4)];
+            let (w2, w3) = draw_words(self.draw, 0);
+            philox_fill_blocks(self.key, (start / 4) as u64, w2, w3, &mut blocks);
+            for (j, o) in part.iter_mut().enumerate() {
+                let a = ziggurat::attempt32(blocks[j / 4][j % 4]);
+                let x = match zig.fast(a) {
+                    Some(x) => x,
+                    None => zig.slow(a, &mut self.element_stream((start + j) as u64)),
+                };
+                *o = x as f32;
             }
         });
     }
@@ -545,10 +614,10 @@ impl ElementStream {
     /// A standard normal.
     pub fn normal_f64(&mut self) -> f64 {
         let zig = ziggurat::tables();
-        let bits = self.next_u64();
-        match zig.fast(bits) {
+        let a = ziggurat::attempt64(self.next_u64());
+        match zig.fast(a) {
             Some(x) => x,
-            None => zig.slow(bits, self),
+            None => zig.slow(a, self),
         }
     }
 }
@@ -590,13 +659,27 @@ mod ziggurat {
         })
     }
 
+    /// One ziggurat attempt from 64 bits: the low 7 pick the layer, the top 52 give
+    /// a uniform in (−1, 1).
+    #[inline(always)]
+    pub(super) fn attempt64(bits: u64) -> (usize, f64) {
+        ((bits & 0x7f) as usize, 2.0 * u64_to_open01_f64(bits) - 1.0)
+    }
+
+    /// One attempt from 32 bits (f32 output): the low 7 pick the layer, the top 25
+    /// give a uniform in (−1, 1) on a 2^-24 grid, finer than f32's relative spacing.
+    #[inline(always)]
+    pub(super) fn attempt32(bits: u32) -> (usize, f64) {
+        (
+            (bits & 0x7f) as usize,
+            ((bits >> 7) as f64 + 0.5) * (1.0 / 16_777_216.0) - 1.0,
+        )
+    }
+
     impl Tables {
-        /// The accept-at-once path (about 98.8% of draws): the low 7 bits pick the
-        /// layer, the top 52 bits give a uniform in (-1, 1).
+        /// The accept-at-once path (about 98.8% of attempts).
         #[inline(always)]
-        pub(super) fn fast(&self, bits: u64) -> Option<f64> {
-            let i = (bits & 0x7f) as usize;
-            let u = 2.0 * u64_to_open01_f64(bits) - 1.0;
+        pub(super) fn fast(&self, (i, u): (usize, f64)) -> Option<f64> {
             if u.abs() < self.ratio[i] {
                 Some(u * self.x[i])
             } else {
@@ -604,13 +687,11 @@ mod ziggurat {
             }
         }
 
-        /// Finishes a draw whose first attempt (`bits`) missed the fast path, taking
-        /// further randomness from the element's own stream.
+        /// Finishes a draw whose first attempt missed the fast path, taking further
+        /// randomness from the element's own stream.
         #[cold]
-        pub(super) fn slow(&self, mut bits: u64, s: &mut ElementStream) -> f64 {
+        pub(super) fn slow(&self, (mut i, mut u): (usize, f64), s: &mut ElementStream) -> f64 {
             loop {
-                let i = (bits & 0x7f) as usize;
-                let u = 2.0 * u64_to_open01_f64(bits) - 1.0;
                 if u.abs() < self.ratio[i] {
                     return u * self.x[i];
                 }
@@ -630,7 +711,7 @@ mod ziggurat {
                 if f1 + s.uniform_f64() * (f0 - f1) < 1.0 {
                     return x;
                 }
-                bits = s.next_u64();
+                (i, u) = attempt64(s.next_u64());
             }
         }
     }
@@ -669,8 +750,8 @@ mod tests {
         let n = 10_001;
         let mut a = vec![0f64; n];
         let mut b = vec![0f64; n];
-        d.fill_normal_chunked(&mut a, 8, |x| x);
-        d.fill_normal_chunked(&mut b, 4096, |x| x);
+        d.fill_normal_f64_chunked(&mut a, 8);
+        d.fill_normal_f64_chunked(&mut b, 4096);
         assert_eq!(a, b);
         d.fill_uniform_f64_chunked(&mut a, 2);
         d.fill_uniform_f64_chunked(&mut b, 1000);
@@ -679,6 +760,9 @@ mod tests {
         let mut e = vec![0f32; n];
         d.fill_uniform_f32_chunked(&mut c, 4);
         d.fill_uniform_f32_chunked(&mut e, 1 << 20);
+        assert_eq!(c, e);
+        d.fill_normal_f32_chunked(&mut c, 4);
+        d.fill_normal_f32_chunked(&mut e, 4096);
         assert_eq!(c, e);
     }
 }

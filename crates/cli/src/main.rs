@@ -31,6 +31,13 @@ pub fn stdout_failed(e: std::io::Error) -> ! {
     std::process::exit(2)
 }
 
+/// Large tensors are allocated and freed on every training step; glibc's allocator
+/// hands such blocks back to the kernel and page-faults them in again each time, which
+/// cost more than the arithmetic in the benchmarks (torch keeps its own caching
+/// allocator for the same reason). mimalloc keeps them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod demo;
 mod dists;

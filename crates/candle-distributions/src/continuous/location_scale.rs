@@ -16,8 +16,8 @@
 
 use crate::constraints::Constraint;
 use crate::distribution::{
-    broadcast_params, check_param, check_probability, check_value, default_validate_args,
-    extended_shape, prepare_value, Distribution,
+    broadcast_params, broadcast_to, check_param, check_probability, check_value,
+    default_validate_args, extended_shape, prepare_value, Distribution,
 };
 use crate::error::{Error, Result};
 use crate::rng::{Draw, Generator};
@@ -319,7 +319,7 @@ impl<F: StandardForm> LocationScale<F> {
         if self.validate {
             check_value(F::NAME, "value", &v, &self.support())?;
         }
-        let v = v.broadcast_as(shape.as_slice())?;
+        let v = broadcast_to(&v, &shape)?;
         Ok(v.broadcast_sub(&self.loc)?.broadcast_div(&self.scale)?)
     }
 }
@@ -416,7 +416,7 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
             &z,
             Map2 {
                 name: "loc_scale_log_prob_from_noise",
-                f: |scale, z| F::log_density_scalar(z) - scale.ln(),
+                f: |scale: f64, z: f64| F::log_density_scalar(z) - scale.ln(),
                 bwd: Some(log_scale_bwd),
             },
         )?;
@@ -446,7 +446,7 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
             check_probability(F::NAME, &q)?;
         }
         let z = apply1(
-            &q.broadcast_as(shape.as_slice())?,
+            &broadcast_to(&q, &shape)?,
             Map1 {
                 name: "standard_icdf",
                 f: F::icdf_scalar,

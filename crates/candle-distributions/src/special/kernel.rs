@@ -6,6 +6,7 @@
 //! the graph. f32 tensors are evaluated through the f64 kernel and rounded: scalar code
 //! costs the same in either width and the result is as accurate as f32 can hold.
 
+use crate::distribution::broadcast_to;
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -91,13 +92,13 @@ pub(crate) type Bwd3 = fn(
 
 /// A unary elementwise op: `y = f(x)`.
 #[derive(Clone, Copy)]
-pub(crate) struct Map1 {
+pub(crate) struct Map1<F> {
     pub name: &'static str,
-    pub f: fn(f64) -> f64,
+    pub f: F,
     pub bwd: Option<Bwd1>,
 }
 
-impl CustomOp1 for Map1 {
+impl<F: Fn(f64) -> f64 + Copy + Send + Sync> CustomOp1 for Map1<F> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -128,13 +129,13 @@ impl CustomOp1 for Map1 {
 
 /// A binary elementwise op on inputs of one shape: `y = f(a, b)`.
 #[derive(Clone, Copy)]
-pub(crate) struct Map2 {
+pub(crate) struct Map2<F> {
     pub name: &'static str,
-    pub f: fn(f64, f64) -> f64,
+    pub f: F,
     pub bwd: Option<Bwd2>,
 }
 
-impl CustomOp2 for Map2 {
+impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync> CustomOp2 for Map2<F> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -177,13 +178,13 @@ impl CustomOp2 for Map2 {
 
 /// A ternary elementwise op on inputs of one shape: `y = f(a, b, c)`.
 #[derive(Clone, Copy)]
-pub(crate) struct Map3 {
+pub(crate) struct Map3<F> {
     pub name: &'static str,
-    pub f: fn(f64, f64, f64) -> f64,
+    pub f: F,
     pub bwd: Option<Bwd3>,
 }
 
-impl CustomOp3 for Map3 {
+impl<F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync> CustomOp3 for Map3<F> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -247,27 +248,42 @@ fn on_cpu(
     Ok(run(&v)?.to_device(&device)?)
 }
 
-pub(crate) fn apply1(x: &Tensor, op: Map1) -> crate::Result<Tensor> {
+pub(crate) fn apply1<F: Fn(f64) -> f64 + Copy + Send + Sync + 'static>(
+    x: &Tensor,
+    op: Map1<F>,
+) -> crate::Result<Tensor> {
     on_cpu(&[x], |v| v[0].apply_op1(op))
 }
 
 /// Applies a binary kernel after broadcasting both inputs to their common shape.
-pub(crate) fn apply2(a: &Tensor, b: &Tensor, op: Map2) -> crate::Result<Tensor> {
+pub(crate) fn apply2<F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static>(
+    a: &Tensor,
+    b: &Tensor,
+    op: Map2<F>,
+) -> crate::Result<Tensor> {
     let shape = a.shape().broadcast_shape_binary_op(b.shape(), op.name)?;
-    let (a, b) = (a.broadcast_as(&shape)?, b.broadcast_as(&shape)?);
+    let (a, b) = (
+        broadcast_to(a, shape.dims())?,
+        broadcast_to(b, shape.dims())?,
+    );
     on_cpu(&[&a, &b], |v| v[0].apply_op2(&v[1], op))
 }
 
 /// Applies a ternary kernel after broadcasting the inputs to their common shape.
-pub(crate) fn apply3(a: &Tensor, b: &Tensor, c: &Tensor, op: Map3) -> crate::Result<Tensor> {
+pub(crate) fn apply3<F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync + 'static>(
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    op: Map3<F>,
+) -> crate::Result<Tensor> {
     let shape = a
         .shape()
         .broadcast_shape_binary_op(b.shape(), op.name)?
         .broadcast_shape_binary_op(c.shape(), op.name)?;
     let (a, b, c) = (
-        a.broadcast_as(&shape)?,
-        b.broadcast_as(&shape)?,
-        c.broadcast_as(&shape)?,
+        broadcast_to(a, shape.dims())?,
+        broadcast_to(b, shape.dims())?,
+        broadcast_to(c, shape.dims())?,
     );
     on_cpu(&[&a, &b, &c], |v| v[0].apply_op3(&v[1], &v[2], op))
 }

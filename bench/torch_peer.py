@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""The torch.distributions side of the side-by-side benchmark (see bench/README.md).
+
+Runs the same workloads, under the same names and with the same timing method, as
+`candle-dist bench`: f32 tensors on the CPU, 2 threads, argument validation off;
+warm-up, then repeated iterations (at least 5, at least ~0.5 s in all), reporting the
+median time of one iteration in microseconds.
+
+    python bench/torch_peer.py [--quick] [--filter SUBSTR] [--json PATH]
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+from torch.distributions import Distribution, Normal
+
+
+def size_label(n):
+    e, m = 0, n
+    while m >= 10 and m % 10 == 0:
+        m //= 10
+        e += 1
+    return f"1e{e}" if m == 1 else str(n)
+
+
+def params(n, gen):
+    loc = torch.randn(n, generator=gen)
+    scale = torch.rand(n, generator=gen) + 0.5
+    return loc, scale
+
+
+def rsample_logprob_backward(n):
+    def setup():
+        gen = torch.Generator().manual_seed(0)
+        l, s = params(n, gen)
+        loc = l.clone().requires_grad_(True)
+        scale = s.clone().requires_grad_(True)
+
+        def step():
+            # Fresh gradients each iteration (as optimizer.zero_grad(set_to_none=True)),
+            # so backward never pays for accumulation into an existing .grad.
+            loc.grad = None
+            scale.grad = None
+            d = Normal(loc, scale)
+            x = d.rsample()
+            lp = d.log_prob(x)
+            (x.sum() + lp.sum()).backward()
+
+        return step
+
+    return f"normal_rsample_logprob_backward/{size_label(n)}", setup
+
+
+def log_prob(n):
+    def setup():
+        gen = torch.Generator().manual_seed(1)
+        loc, scale = params(n, gen)
+        value = torch.randn(n, generator=gen)
+
+        def step():
+            d = Normal(loc, scale)
+            d.log_prob(value)
+
+        return step
+
+    return f"normal_log_prob/{size_label(n)}", setup
+
+
+def standard_normal_fill(n):
+    def setup():
+        def step():
+            torch.randn(n)
+
+        return step
+
+    return f"standard_normal_fill/{size_label(n)}", setup
+
+
+def workloads():
+    return (
+        [rsample_logprob_backward(n) for n in (100, 10_000, 1_000_000)]
+        + [log_prob(n) for n in (10_000, 1_000_000)]
+        + [standard_normal_fill(10_000_000)]
+    )
+
+
+def budget(quick):
+    # (warm-up seconds, measured seconds, fewest reps, most reps), as in bench.rs.
+    return (0.02, 0.1, 3, 20_000) if quick else (0.2, 0.5, 5, 200_000)
+
+
+def time_median_us(step, quick):
+    warmup, measure, min_reps, max_reps = budget(quick)
+    clock = time.perf_counter
+    start = clock()
+    warm = 0
+    while warm < 2 or clock() - start < warmup:
+        step()
+        warm += 1
+    per_iter = (clock() - start) / warm
+    reps = min(max(int(-(-measure // max(per_iter, 1e-9))), min_reps), max(max_reps, min_reps))
+    times = []
+    for _ in range(reps):
+        t0 = clock()
+        step()
+        times.append((clock() - t0) * 1e6)
+    times.sort()
+    m = len(times) // 2
+    return times[m] if len(times) % 2 == 1 else 0.5 * (times[m - 1] + times[m])
+
+
+def fmt_us(us):
+    if us >= 100:
+        return f"{us:.0f}"
+    if us >= 10:
+        return f"{us:.1f}"
+    return f"{us:.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a short pass (fewer repetitions)")
+    ap.add_argument("--filter", metavar="SUBSTR", help="run only workloads whose name contains SUBSTR")
+    ap.add_argument("--json", metavar="PATH", help='write [{"workload": ..., "torch_us": ...}] to PATH')
+    args = ap.parse_args()
+
+    torch.set_num_threads(2)
+    torch.set_default_dtype(torch.float32)
+    Distribution.set_default_validate_args(False)
+
+    selected = [(name, setup) for name, setup in workloads() if not args.filter or args.filter in name]
+    if not selected:
+        sys.exit(f"no workload matches --filter {args.filter!r}")
+    print(
+        f"torch_peer: torch {torch.__version__}, {len(selected)} workload(s), f32 on CPU, "
+        f"{torch.get_num_threads()} thread(s){', quick pass' if args.quick else ''}",
+        file=sys.stderr,
+    )
+    rows = []
+    for name, setup in selected:
+        us = time_median_us(setup(), args.quick)
+        print(f"  {name:<40} {us:>12.1f} µs", file=sys.stderr)
+        rows.append({"workload": name, "torch_us": round(us, 3)})
+
+    print("| workload | torch µs |")
+    print("|---|---:|")
+    for r in rows:
+        print(f"| {r['workload']} | {fmt_us(r['torch_us'])} |")
+
+    if args.json:
+        d = os.path.dirname(args.json)
+        if d:
+            os.makedirs(d, exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+            f.write("\n")
+        print(f"wrote {args.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
