@@ -159,7 +159,8 @@ unsafe fn philox_groups_avx2(key: [u32; 2], b0: u64, w2: u32, w3: u32, out: &mut
 #[cfg(target_arch = "x86_64")]
 const AVX2_GROUPS: usize = 4;
 
-fn has_avx2() -> bool {
+/// Whether the CPU has AVX2 (checked once); kernels with an AVX2 copy dispatch on it.
+pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         use std::sync::OnceLock;

@@ -186,3 +186,25 @@ fn strided_inputs() {
     let v = special::log1p(&b).unwrap().to_vec2::<f64>().unwrap();
     assert!(v.iter().flatten().all(|&x| x == 0.25f64.ln_1p()));
 }
+
+/// The fused location-scale `log_prob` has a backward made of tensor ops, so second
+/// derivatives work: for Normal, ∂²lp/∂loc² = −1/scale² and ∂²lp/∂scale∂loc = −2(x−loc)/scale³.
+#[test]
+fn log_prob_second_derivatives() {
+    use candle_distributions::{Distribution, Normal};
+    let loc = Var::new(&[0.3f64], &Device::Cpu).unwrap();
+    let scale = Var::new(&[1.7f64], &Device::Cpu).unwrap();
+    let x = Tensor::new(&[2.0f64], &Device::Cpu).unwrap();
+    let d = Normal::new(loc.as_tensor(), scale.as_tensor()).unwrap();
+    let lp = d.log_prob(&x).unwrap().sum_all().unwrap();
+    let g = lp.backward().unwrap();
+    let dloc = g.get(&loc).unwrap().clone();
+    let g2 = dloc.sum_all().unwrap().backward().unwrap();
+    let d2loc = g2.get(&loc).unwrap().to_vec1::<f64>().unwrap()[0];
+    let d2scale_loc = g2.get(&scale).unwrap().to_vec1::<f64>().unwrap()[0];
+    assert!((d2loc + 1.0 / 1.7f64.powi(2)).abs() < 1e-14, "{d2loc}");
+    assert!(
+        (d2scale_loc + 2.0 * 1.7 / 1.7f64.powi(3)).abs() < 1e-14,
+        "{d2scale_loc}"
+    );
+}

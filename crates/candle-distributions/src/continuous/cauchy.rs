@@ -24,6 +24,10 @@ impl StandardForm for StandardCauchy {
         Ok(special::log1p(&z.sqr()?)?.affine(-1.0, -LN_PI)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok(((z * -2.0)? / (z.sqr()? + 1.0)?)?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         -(z * z).ln_1p() - LN_PI
     }

@@ -34,6 +34,10 @@ impl StandardForm for StandardExponential {
         Ok((z.neg()? + log_indicator(z, Some(0.0), None)?)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok((z.ones_like()? * -1.0)?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         if z >= 0.0 {
             -z

@@ -22,6 +22,10 @@ impl StandardForm for StandardGumbel {
         Ok((z.neg()? - z.neg()?.exp()?)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok((z.neg()?.exp()? - 1.0)?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         -z - (-z).exp()
     }

@@ -29,6 +29,10 @@ impl StandardForm for StandardHalfCauchy {
         Ok((base + log_indicator(z, Some(0.0), None)?)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok(((z * -2.0)? / (z.sqr()? + 1.0)?)?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         if z >= 0.0 {
             -(z * z).ln_1p() - LN_PI_2

@@ -29,6 +29,10 @@ impl StandardForm for StandardHalfNormal {
         Ok((base + log_indicator(z, Some(0.0), None)?)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok(z.neg()?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         if z >= 0.0 {
             LN_2 - HALF_LN_2PI - 0.5 * z * z

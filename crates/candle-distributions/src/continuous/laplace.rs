@@ -24,6 +24,11 @@ impl StandardForm for StandardLaplace {
         Ok((z * z.sign()?)?.affine(-1.0, -LN_2)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        // −sign(z), 0 at z = 0 like torch's |x| gradient.
+        Ok(z.sign()?.neg()?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         -z.abs() - LN_2
     }

@@ -22,6 +22,7 @@ use crate::distribution::{
 use crate::error::{Error, Result};
 use crate::rng::{Draw, Generator};
 use crate::special::kernel::{apply1, apply2, apply3, Map1, Map2, Map3};
+use crate::special::scalar::ln_for_f32;
 use candle_core::{DType, Device, Tensor};
 use std::fmt::Debug;
 use std::marker::PhantomData;
@@ -76,6 +77,9 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     }
     /// log f(z) as tensor ops (differentiable).
     fn log_density(z: &Tensor) -> Result<Tensor>;
+    /// d/dz log f(z) as tensor ops (differentiable), for the backward pass of the fused
+    /// `log_prob` kernel.
+    fn dlog_density(z: &Tensor) -> Result<Tensor>;
     /// log f(z), scalar.
     fn log_density_scalar(z: f64) -> f64;
     /// F(z), scalar.
@@ -301,14 +305,16 @@ impl<F: StandardForm> LocationScale<F> {
             Map3 {
                 name: "loc_scale_affine",
                 f: affine_f,
+                f32: affine_f,
                 bwd: Some(affine_bwd),
             },
         )?;
         F::clamp_draw(x, &self.params)
     }
 
-    /// `(value − loc)/scale` after dtype, shape and support checks.
-    fn standardize(&self, value: &Tensor) -> Result<Tensor> {
+    /// `value` in this distribution's dtype, broadcast against `batch_shape`, after
+    /// the shape check and (if validating) the support check.
+    fn checked_value(&self, value: &Tensor) -> Result<Tensor> {
         let (v, shape) = prepare_value(
             F::NAME,
             value,
@@ -319,7 +325,12 @@ impl<F: StandardForm> LocationScale<F> {
         if self.validate {
             check_value(F::NAME, "value", &v, &self.support())?;
         }
-        let v = broadcast_to(&v, &shape)?;
+        broadcast_to(&v, &shape)
+    }
+
+    /// `(value − loc)/scale` after dtype, shape and support checks.
+    fn standardize(&self, value: &Tensor) -> Result<Tensor> {
+        let v = self.checked_value(value)?;
         Ok(v.broadcast_sub(&self.loc)?.broadcast_div(&self.scale)?)
     }
 }
@@ -347,6 +358,22 @@ fn log_scale_bwd(
     g: &Tensor,
 ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
     Ok((Some((g / scale)?.neg()?), None))
+}
+
+/// Gradients of `log f(z) − ln scale` with `z = (x − loc)/scale`, as tensor ops:
+/// ∂/∂x = f'/f(z)/scale, ∂/∂loc = −∂/∂x, ∂/∂scale = −(z f'/f(z) + 1)/scale.
+fn log_prob_bwd<F: StandardForm>(
+    x: &Tensor,
+    loc: &Tensor,
+    scale: &Tensor,
+    _res: &Tensor,
+    g: &Tensor,
+) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let z = ((x - loc)? / scale)?;
+    let d = F::dlog_density(&z).map_err(to_candle)?;
+    let gx = ((g * &d)? / scale)?;
+    let gscale = ((g * ((z * d)? + 1.0)?)? / scale)?.neg()?;
+    Ok((Some(gx.clone()), Some(gx.neg()?), Some(gscale)))
 }
 
 fn cdf_bwd<F: StandardForm>(z: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
@@ -417,15 +444,31 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
             Map2 {
                 name: "loc_scale_log_prob_from_noise",
                 f: |scale: f64, z: f64| F::log_density_scalar(z) - scale.ln(),
+                f32: |scale: f64, z: f64| F::log_density_scalar(z) - ln_for_f32(scale),
                 bwd: Some(log_scale_bwd),
             },
         )?;
         Ok((x, lp))
     }
 
+    // One fused pass: log f((x − loc)/scale) − ln scale.
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
-        let z = self.standardize(value)?;
-        Ok(F::log_density(&z)?.broadcast_sub(&self.scale.log()?)?)
+        let v = self.checked_value(value)?;
+        apply3(
+            &v,
+            &self.loc,
+            &self.scale,
+            Map3 {
+                name: "loc_scale_log_prob",
+                f: |x: f64, loc: f64, scale: f64| {
+                    F::log_density_scalar((x - loc) / scale) - scale.ln()
+                },
+                f32: |x: f64, loc: f64, scale: f64| {
+                    F::log_density_scalar((x - loc) / scale) - ln_for_f32(scale)
+                },
+                bwd: Some(log_prob_bwd::<F>),
+            },
+        )
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {

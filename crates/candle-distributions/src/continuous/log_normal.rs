@@ -89,7 +89,8 @@ impl LogNormal {
             self.scale(),
             Map3 {
                 name: "lognormal_standardize",
-                f: |x, loc, scale| ln_minus(x, loc) / scale,
+                f: |x: f64, loc: f64, scale: f64| ln_minus(x, loc) / scale,
+                f32: |x: f64, loc: f64, scale: f64| ln_minus(x, loc) / scale,
                 bwd: Some(standardize_bwd),
             },
         )?;

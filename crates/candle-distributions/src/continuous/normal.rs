@@ -22,6 +22,10 @@ impl StandardForm for StandardNormal {
         Ok(z.sqr()?.affine(-0.5, -HALF_LN_2PI)?)
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok(z.neg()?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         normal_log_pdf(z)
     }

@@ -71,6 +71,10 @@ impl StandardForm for StandardUniform {
         log_indicator(z, Some(0.0), Some(1.0))
     }
 
+    fn dlog_density(z: &Tensor) -> Result<Tensor> {
+        Ok(z.zeros_like()?)
+    }
+
     fn log_density_scalar(z: f64) -> f64 {
         if (0.0..1.0).contains(&z) {
             0.0

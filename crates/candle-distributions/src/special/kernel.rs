@@ -46,27 +46,136 @@ pub(crate) fn gather<'a, T: Copy>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]
     Cow::Owned(out)
 }
 
-/// Parallel elementwise map into a new vector.
-pub(crate) fn par_map<U: Send + Default + Clone>(
+/// A new vector of `n` elements filled chunk by chunk by `fill(start, chunk)`, on all
+/// rayon threads when large. Callers zip the chunk with the matching input slices so
+/// the inner loops have no bounds checks and vectorize.
+pub(crate) fn par_fill<U: Send + Default + Clone>(
     n: usize,
-    f: impl Fn(usize) -> U + Sync + Send,
+    fill: impl Fn(usize, &mut [U]) + Sync + Send,
 ) -> Vec<U> {
     let mut out = vec![U::default(); n];
     if n >= PAR_MIN {
         out.par_chunks_mut(PAR_CHUNK)
             .enumerate()
-            .for_each(|(c, part)| {
-                let base = c * PAR_CHUNK;
-                for (j, o) in part.iter_mut().enumerate() {
-                    *o = f(base + j);
-                }
-            });
+            .for_each(|(c, part)| fill(c * PAR_CHUNK, part));
     } else {
-        for (j, o) in out.iter_mut().enumerate() {
-            *o = f(j);
-        }
+        fill(0, &mut out);
     }
     out
+}
+
+/// `out[i] = f(a[i])` over a chunk starting at `start`.
+#[inline(always)]
+fn zip1_body<A: Copy, U>(start: usize, out: &mut [U], a: &[A], f: impl Fn(A) -> U) {
+    let a = &a[start..start + out.len()];
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = f(x);
+    }
+}
+
+/// [`zip1_body`] compiled for AVX2 where the CPU has it (the same arithmetic, so the
+/// same bits; only wider vectors).
+#[inline(always)]
+fn zip1<A: Copy, U>(start: usize, out: &mut [U], a: &[A], f: impl Fn(A) -> U) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::rng::has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide<A: Copy, U>(start: usize, out: &mut [U], a: &[A], f: impl Fn(A) -> U) {
+            zip1_body(start, out, a, f)
+        }
+        // SAFETY: AVX2 is present (checked at run time).
+        return unsafe { wide(start, out, a, f) };
+    }
+    zip1_body(start, out, a, f)
+}
+
+/// `out[i] = f(a[i], b[i])` over a chunk starting at `start`.
+#[inline(always)]
+fn zip2_body<A: Copy, B: Copy, U>(
+    start: usize,
+    out: &mut [U],
+    a: &[A],
+    b: &[B],
+    f: impl Fn(A, B) -> U,
+) {
+    let n = out.len();
+    let (a, b) = (&a[start..start + n], &b[start..start + n]);
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+}
+
+/// [`zip2_body`] compiled for AVX2 where the CPU has it (the same arithmetic, so the
+/// same bits; only wider vectors).
+#[inline(always)]
+fn zip2<A: Copy, B: Copy, U>(start: usize, out: &mut [U], a: &[A], b: &[B], f: impl Fn(A, B) -> U) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::rng::has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide<A: Copy, B: Copy, U>(
+            start: usize,
+            out: &mut [U],
+            a: &[A],
+            b: &[B],
+            f: impl Fn(A, B) -> U,
+        ) {
+            zip2_body(start, out, a, b, f)
+        }
+        // SAFETY: AVX2 is present (checked at run time).
+        return unsafe { wide(start, out, a, b, f) };
+    }
+    zip2_body(start, out, a, b, f)
+}
+
+/// `out[i] = f(a[i], b[i], c[i])` over a chunk starting at `start`.
+#[inline(always)]
+fn zip3_body<A: Copy, B: Copy, C: Copy, U>(
+    start: usize,
+    out: &mut [U],
+    a: &[A],
+    b: &[B],
+    c: &[C],
+    f: impl Fn(A, B, C) -> U,
+) {
+    let n = out.len();
+    let (a, b, c) = (
+        &a[start..start + n],
+        &b[start..start + n],
+        &c[start..start + n],
+    );
+    for (((o, &x), &y), &z) in out.iter_mut().zip(a).zip(b).zip(c) {
+        *o = f(x, y, z);
+    }
+}
+
+/// [`zip3_body`] compiled for AVX2 where the CPU has it (the same arithmetic, so the
+/// same bits; only wider vectors).
+#[inline(always)]
+fn zip3<A: Copy, B: Copy, C: Copy, U>(
+    start: usize,
+    out: &mut [U],
+    a: &[A],
+    b: &[B],
+    c: &[C],
+    f: impl Fn(A, B, C) -> U,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::rng::has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide<A: Copy, B: Copy, C: Copy, U>(
+            start: usize,
+            out: &mut [U],
+            a: &[A],
+            b: &[B],
+            c: &[C],
+            f: impl Fn(A, B, C) -> U,
+        ) {
+            zip3_body(start, out, a, b, c, f)
+        }
+        // SAFETY: AVX2 is present (checked at run time).
+        return unsafe { wide(start, out, a, b, c, f) };
+    }
+    zip3_body(start, out, a, b, c, f)
 }
 
 fn dtype_err(name: &str, s: &CpuStorage) -> candle_core::Error {
@@ -108,11 +217,13 @@ impl<F: Fn(f64) -> f64 + Copy + Send + Sync> CustomOp1 for Map1<F> {
         let out = match s {
             CpuStorage::F64(v) => {
                 let x = gather(v, l);
-                CpuStorage::F64(par_map(x.len(), |i| f(x[i])))
+                CpuStorage::F64(par_fill(x.len(), |s, o| zip1(s, o, &x, f)))
             }
             CpuStorage::F32(v) => {
                 let x = gather(v, l);
-                CpuStorage::F32(par_map(x.len(), |i| f(x[i] as f64) as f32))
+                CpuStorage::F32(par_fill(x.len(), |s, o| {
+                    zip1(s, o, &x, |v: f32| f(v as f64) as f32)
+                }))
             }
             other => return Err(dtype_err(self.name, other)),
         };
@@ -129,13 +240,18 @@ impl<F: Fn(f64) -> f64 + Copy + Send + Sync> CustomOp1 for Map1<F> {
 
 /// A binary elementwise op on inputs of one shape: `y = f(a, b)`.
 #[derive(Clone, Copy)]
-pub(crate) struct Map2<F> {
+pub(crate) struct Map2<F, G> {
     pub name: &'static str,
     pub f: F,
+    /// The kernel used for f32 tensors: same inputs in f64, allowed to be less exact
+    /// (about 1e-9 relative, far below f32's rounding) where that makes it faster.
+    pub f32: G,
     pub bwd: Option<Bwd2>,
 }
 
-impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync> CustomOp2 for Map2<F> {
+impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync, G: Fn(f64, f64) -> f64 + Copy + Send + Sync>
+    CustomOp2 for Map2<F, G>
+{
     fn name(&self) -> &'static str {
         self.name
     }
@@ -147,15 +263,17 @@ impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync> CustomOp2 for Map2<F> {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let f = self.f;
+        let (f, g) = (self.f, self.f32);
         let out = match (s1, s2) {
             (CpuStorage::F64(a), CpuStorage::F64(b)) => {
                 let (a, b) = (gather(a, l1), gather(b, l2));
-                CpuStorage::F64(par_map(a.len(), |i| f(a[i], b[i])))
+                CpuStorage::F64(par_fill(a.len(), |s, o| zip2(s, o, &a, &b, f)))
             }
             (CpuStorage::F32(a), CpuStorage::F32(b)) => {
                 let (a, b) = (gather(a, l1), gather(b, l2));
-                CpuStorage::F32(par_map(a.len(), |i| f(a[i] as f64, b[i] as f64) as f32))
+                CpuStorage::F32(par_fill(a.len(), |s, o| {
+                    zip2(s, o, &a, &b, |x: f32, y: f32| g(x as f64, y as f64) as f32)
+                }))
             }
             (other, _) => return Err(dtype_err(self.name, other)),
         };
@@ -178,13 +296,20 @@ impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync> CustomOp2 for Map2<F> {
 
 /// A ternary elementwise op on inputs of one shape: `y = f(a, b, c)`.
 #[derive(Clone, Copy)]
-pub(crate) struct Map3<F> {
+pub(crate) struct Map3<F, G> {
     pub name: &'static str,
     pub f: F,
+    /// The kernel used for f32 tensors: same inputs in f64, allowed to be less exact
+    /// (about 1e-9 relative, far below f32's rounding) where that makes it faster.
+    pub f32: G,
     pub bwd: Option<Bwd3>,
 }
 
-impl<F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync> CustomOp3 for Map3<F> {
+impl<
+        F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync,
+        G: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync,
+    > CustomOp3 for Map3<F, G>
+{
     fn name(&self) -> &'static str {
         self.name
     }
@@ -198,16 +323,18 @@ impl<F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync> CustomOp3 for Map3<F> {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let f = self.f;
+        let (f, g) = (self.f, self.f32);
         let out = match (s1, s2, s3) {
             (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
                 let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
-                CpuStorage::F64(par_map(a.len(), |i| f(a[i], b[i], c[i])))
+                CpuStorage::F64(par_fill(a.len(), |s, o| zip3(s, o, &a, &b, &c, f)))
             }
             (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
                 let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
-                CpuStorage::F32(par_map(a.len(), |i| {
-                    f(a[i] as f64, b[i] as f64, c[i] as f64) as f32
+                CpuStorage::F32(par_fill(a.len(), |s, o| {
+                    zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
+                        g(x as f64, y as f64, z as f64) as f32
+                    })
                 }))
             }
             (other, _, _) => return Err(dtype_err(self.name, other)),
@@ -256,10 +383,13 @@ pub(crate) fn apply1<F: Fn(f64) -> f64 + Copy + Send + Sync + 'static>(
 }
 
 /// Applies a binary kernel after broadcasting both inputs to their common shape.
-pub(crate) fn apply2<F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static>(
+pub(crate) fn apply2<
+    F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
+    G: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
+>(
     a: &Tensor,
     b: &Tensor,
-    op: Map2<F>,
+    op: Map2<F, G>,
 ) -> crate::Result<Tensor> {
     let shape = a.shape().broadcast_shape_binary_op(b.shape(), op.name)?;
     let (a, b) = (
@@ -270,11 +400,14 @@ pub(crate) fn apply2<F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static>(
 }
 
 /// Applies a ternary kernel after broadcasting the inputs to their common shape.
-pub(crate) fn apply3<F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync + 'static>(
+pub(crate) fn apply3<
+    F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync + 'static,
+    G: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync + 'static,
+>(
     a: &Tensor,
     b: &Tensor,
     c: &Tensor,
-    op: Map3<F>,
+    op: Map3<F, G>,
 ) -> crate::Result<Tensor> {
     let shape = a
         .shape()

@@ -193,6 +193,7 @@ pub fn xlogy(x: &Tensor, y: &Tensor) -> Result<Tensor> {
         Map2 {
             name: "xlogy",
             f: scalar::xlogy,
+            f32: scalar::xlogy,
             bwd: Some(bwd),
         },
     )
