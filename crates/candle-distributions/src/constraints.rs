@@ -53,9 +53,17 @@ pub enum Constraint {
     Simplex,
     /// low ≤ x ≤ high with bounds that are tensors (broadcast against x), such as the
     /// support of `Uniform(low, high)`.
-    DependentInterval { low: Tensor, high: Tensor },
+    DependentInterval {
+        /// Lower bound.
+        low: Tensor,
+        /// Upper bound.
+        high: Tensor,
+    },
     /// x ≥ low with a tensor bound.
-    DependentGreaterThanEq { low: Tensor },
+    DependentGreaterThanEq {
+        /// Lower bound.
+        low: Tensor,
+    },
 }
 
 impl Constraint {

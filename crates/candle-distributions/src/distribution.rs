@@ -31,6 +31,25 @@ pub fn default_validate_args() -> bool {
 /// `rsample` draws with the reparameterization trick, so the result stays on the graph
 /// of the parameters; `sample` draws without gradient. Methods that a distribution does
 /// not define return [`Error::NotImplemented`].
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use candle_distributions::{Distribution, Exponential, Generator, Normal};
+/// let dev = Device::Cpu;
+/// let dists: Vec<Box<dyn Distribution>> = vec![
+///     Box::new(Normal::new(&Tensor::new(&[0.0f32, 1.0], &dev)?, &Tensor::new(1.0f32, &dev)?)?),
+///     Box::new(Exponential::new(&Tensor::new(&[2.0f32, 3.0], &dev)?)?),
+/// ];
+/// let mut rng = Generator::new(0);
+/// for d in &dists {
+///     assert_eq!(d.batch_shape(), &[2]);
+///     let x = d.sample(&[5], &mut rng)?; // sample_shape ++ batch_shape
+///     assert_eq!(x.dims(), &[5, 2]);
+///     assert_eq!(d.log_prob(&x)?.dims(), &[5, 2]);
+///     assert_eq!(d.expand(&[3, 2])?.batch_shape(), &[3, 2]);
+/// }
+/// # Ok::<(), candle_distributions::Error>(())
+/// ```
 pub trait Distribution: std::fmt::Debug + Send + Sync {
     /// Name used in errors and displays ("Normal", ...).
     fn name(&self) -> &'static str;

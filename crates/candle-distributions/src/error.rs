@@ -11,10 +11,15 @@ pub enum Error {
     /// A distribution parameter violates its constraint.
     #[error("{distribution}: parameter `{parameter}` must satisfy {constraint}, found {found} at index {index}")]
     InvalidParameter {
+        /// The distribution ("Normal").
         distribution: &'static str,
+        /// The parameter by its torch name ("scale").
         parameter: &'static str,
+        /// The constraint in words ("positive (x > 0)").
         constraint: String,
+        /// The first offending value.
         found: f64,
+        /// Its flat (row-major) index in the broadcast parameter.
         index: usize,
     },
     /// A value passed to `log_prob`/`cdf`/`icdf` lies outside where the method is defined.
@@ -22,27 +27,42 @@ pub enum Error {
         "{distribution}: `{argument}` must satisfy {constraint}, found {found} at index {index}"
     )]
     OutOfSupport {
+        /// The distribution.
         distribution: &'static str,
+        /// The argument ("value", or "q" for `icdf`).
         argument: &'static str,
+        /// The set the argument must belong to, in words.
         constraint: String,
+        /// The first offending value.
         found: f64,
+        /// Its flat (row-major) index.
         index: usize,
     },
     /// Shapes that cannot be broadcast or that do not match what a method needs.
     #[error("{context}: {message}")]
-    Shape { context: String, message: String },
+    Shape {
+        /// Where it happened (a distribution or function name).
+        context: String,
+        /// What does not fit.
+        message: String,
+    },
     /// A tensor of a dtype the method does not handle (only f32 and f64 are supported).
     #[error("{context}: unsupported dtype {dtype:?} (expected f32 or f64)")]
     DType {
+        /// Where it happened.
         context: String,
+        /// The dtype found.
         dtype: candle_core::DType,
     },
     /// The method exists in the API but is not defined or not implemented for this
     /// distribution (for example `enumerate_support` of a continuous distribution).
     #[error("{distribution}: `{method}` is not implemented{}", reason_suffix(.reason))]
     NotImplemented {
+        /// The distribution.
         distribution: &'static str,
+        /// The method ("cdf").
         method: &'static str,
+        /// Why, where there is more to say.
         reason: Option<String>,
     },
     /// Any other invalid argument (a bad sample shape, an unknown name, ...).

@@ -38,6 +38,8 @@
 //! distribution, the parameter, the constraint and an offending value; checks can be
 //! turned off globally ([`set_default_validate_args`]) or per instance.
 
+#![warn(missing_docs)]
+
 pub mod constraints;
 pub mod continuous;
 pub mod distribution;

@@ -23,6 +23,23 @@ pub struct DistSpec {
     pub params: &'static [&'static str],
 }
 
+/// The distribution arguments shared by `sample` and `eval`.
+#[derive(clap::Args, Debug)]
+pub struct DistArgs {
+    /// Distribution: normal, uniform, exponential, laplace, cauchy, gumbel, lognormal,
+    /// halfnormal, halfcauchy (case-insensitive).
+    pub dist: String,
+    /// A parameter by its torch name, as NAME=VALUE (repeat for each: --param loc=0
+    /// --param scale=1).
+    #[arg(
+        short,
+        long = "param",
+        value_name = "NAME=VALUE",
+        allow_hyphen_values = true
+    )]
+    pub params: Vec<String>,
+}
+
 /// All distributions available by name.
 pub const SPECS: &[DistSpec] = &[
     DistSpec {

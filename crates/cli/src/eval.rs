@@ -8,17 +8,9 @@ use candle_distributions::Error;
 /// Options of `candle-dist eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
-    /// Distribution: normal, uniform, exponential, laplace, cauchy, gumbel, lognormal,
-    /// halfnormal, halfcauchy (case-insensitive).
-    pub dist: String,
-    /// A parameter by its torch name, as NAME=VALUE (repeat for each).
-    #[arg(
-        short,
-        long = "param",
-        value_name = "NAME=VALUE",
-        allow_hyphen_values = true
-    )]
-    pub params: Vec<String>,
+    /// The distribution and its parameters.
+    #[command(flatten)]
+    pub spec: dists::DistArgs,
     /// A point at which to evaluate log_prob and cdf (repeat for several).
     #[arg(short, long = "value", value_name = "X", allow_hyphen_values = true)]
     pub values: Vec<String>,
@@ -52,7 +44,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         .iter()
         .map(|s| dists::parse_number("--value", s))
         .collect::<Result<_, _>>()?;
-    let built = dists::build(&args.dist, &args.params, dtype)?;
+    let built = dists::build(&args.spec.dist, &args.spec.params, dtype)?;
     let d = built.dist.as_ref();
 
     let rows = [

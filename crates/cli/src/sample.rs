@@ -22,18 +22,9 @@ pub const MAX_N: usize = 200_000_000;
 /// Options of `candle-dist sample`.
 #[derive(clap::Args, Debug)]
 pub struct SampleArgs {
-    /// Distribution: normal, uniform, exponential, laplace, cauchy, gumbel, lognormal,
-    /// halfnormal, halfcauchy (case-insensitive).
-    pub dist: String,
-    /// A parameter by its torch name, as NAME=VALUE (repeat for each: --param loc=0
-    /// --param scale=1).
-    #[arg(
-        short,
-        long = "param",
-        value_name = "NAME=VALUE",
-        allow_hyphen_values = true
-    )]
-    pub params: Vec<String>,
+    /// The distribution and its parameters.
+    #[command(flatten)]
+    pub spec: dists::DistArgs,
     /// Number of samples (integer; 1e6 notation accepted).
     #[arg(
         short = 'n',
@@ -109,7 +100,7 @@ pub fn mean_std(xs: &[f64]) -> (f64, f64) {
 pub fn run(args: &SampleArgs) -> Result<(), String> {
     let n = parse_count(&args.n)?;
     let dtype = args.dtype.dtype();
-    let built = dists::build(&args.dist, &args.params, dtype)?;
+    let built = dists::build(&args.spec.dist, &args.spec.params, dtype)?;
     let d = built.dist.as_ref();
     for path in args.plot.iter().chain(&args.csv) {
         plot::check_writable(path)?;

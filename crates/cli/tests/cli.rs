@@ -319,3 +319,32 @@ fn bad_input_exits_2_with_one_line() {
     let (code, _, _) = run(&["frobnicate"]);
     assert_eq!(code, 2);
 }
+
+/// The acceptance check in its literal form: the same seed gives byte-identical samples
+/// with RAYON_NUM_THREADS=1 and =2 (200 000 draws, enough for the parallel fill path).
+#[test]
+fn same_seed_same_csv_for_one_and_two_threads() {
+    let dir = tmp_dir("threads");
+    let mut outputs = vec![];
+    for threads in ["1", "2"] {
+        for (dist, params) in [
+            ("normal", ["loc=1", "scale=2"]),
+            ("gumbel", ["loc=0", "scale=3"]),
+        ] {
+            let csv = dir.join(format!("{dist}-{threads}.csv"));
+            let status = Command::new(env!("CARGO_BIN_EXE_candle-dist"))
+                .env("RAYON_NUM_THREADS", threads)
+                .args([
+                    "sample", dist, "-p", params[0], "-p", params[1], "-n", "200000", "--seed", "9",
+                ])
+                .args(["--dtype", "f32", "--csv", csv.to_str().unwrap()])
+                .output()
+                .expect("run candle-dist");
+            assert!(status.status.success());
+            outputs.push(std::fs::read(&csv).unwrap());
+        }
+    }
+    assert!(outputs[0].len() > 1_000_000);
+    assert_eq!(outputs[0], outputs[2], "normal: 1 vs 2 threads differ");
+    assert_eq!(outputs[1], outputs[3], "gumbel: 1 vs 2 threads differ");
+}
