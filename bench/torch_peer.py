@@ -18,6 +18,9 @@ import time
 import torch
 from torch.distributions import Distribution, Normal
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from merge import fmt_us  # noqa: E402  (one formatter for both tables)
+
 
 def size_label(n):
     e, m = 0, n
@@ -113,12 +116,6 @@ def time_median_us(step, quick):
     return times[m] if len(times) % 2 == 1 else 0.5 * (times[m - 1] + times[m])
 
 
-def fmt_us(us):
-    if us >= 100:
-        return f"{us:.0f}"
-    if us >= 10:
-        return f"{us:.1f}"
-    return f"{us:.2f}"
 
 
 def main():

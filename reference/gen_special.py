@@ -16,18 +16,12 @@ import numpy as np
 mp.mp.dps = 50
 
 
-def f32(x):
-    """Round to the nearest float32 and back, so inputs are exact in both dtypes."""
-    return float(np.float32(x))
+from refcommon import f32, json_number, to_f64
 
 
 def enc(x):
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
+    """Correctly rounded float64 (mpmath's float() truncates), JSON-encodable."""
+    return json_number(to_f64(x))
 
 
 def erfcinv(c):

@@ -26,6 +26,25 @@ fn perr<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
     move |e| format!("writing {}: {e}", path.display())
 }
 
+/// Draws the legend (upper right) and writes the image.
+fn finish<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    root: &DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>,
+    path: &Path,
+) -> Result<(), String> {
+    let e = perr(path);
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 17))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(&e)?;
+    root.present().map_err(&e)?;
+    Ok(())
+}
+
 /// Fails early, with the operating system's plain message, if `path` cannot be written
 /// (plotters would report the same problem only after drawing, and less readably).
 pub fn check_writable(path: &Path) -> Result<(), String> {
@@ -135,16 +154,7 @@ pub fn histogram_vs_density(
         .map_err(&e)?
         .label(density_label)
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], curve.stroke_width(3)));
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 17))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(&e)?;
-    root.present().map_err(&e)?;
-    Ok(())
+    finish(&mut chart, &root, path)
 }
 
 /// One line of a log-log chart.
@@ -241,16 +251,7 @@ pub fn loglog(
                 .map_err(&e)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 17))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(&e)?;
-    root.present().map_err(&e)?;
-    Ok(())
+    finish(&mut chart, &root, path)
 }
 
 /// Compact tick label: `0.01`, `10`, `1e-5`.
