@@ -3,7 +3,6 @@
 use super::location_scale::{log_indicator, CustomKind, LocationScale, StandardForm};
 use crate::constraints::Constraint;
 use crate::error::Result;
-use crate::rng::Draw;
 use candle_core::{Device, Tensor};
 
 /// The standard exponential distribution, density e^{−z} on z ≥ 0.
@@ -56,21 +55,6 @@ impl StandardForm for StandardExponential {
 
     fn icdf_scalar(q: f64) -> f64 {
         -(-q).ln_1p()
-    }
-
-    // −ln(u) with u in (0, 1): never 0 or ∞.
-    fn sample_standard_f64(draw: Draw, out: &mut [f64]) {
-        draw.fill_uniform_f64(out);
-        for v in out.iter_mut() {
-            *v = -v.ln();
-        }
-    }
-
-    fn sample_standard_f32(draw: Draw, out: &mut [f32]) {
-        draw.fill_uniform_f32(out);
-        for v in out.iter_mut() {
-            *v = -v.ln();
-        }
     }
 }
 

@@ -5,6 +5,7 @@ use super::location_scale::{
 };
 use crate::error::Result;
 use crate::rng::Draw;
+use crate::special::kernel::par_apply;
 use crate::special::scalar::{erf, erfinv, HALF_LN_2PI};
 use candle_core::Tensor;
 use std::f64::consts::{LN_2, SQRT_2};
@@ -55,12 +56,12 @@ impl StandardForm for StandardHalfNormal {
 
     fn sample_standard_f64(draw: Draw, out: &mut [f64]) {
         draw.fill_normal_f64(out);
-        out.iter_mut().for_each(|v| *v = v.abs());
+        par_apply(out, f64::abs);
     }
 
     fn sample_standard_f32(draw: Draw, out: &mut [f32]) {
         draw.fill_normal_f32(out);
-        out.iter_mut().for_each(|v| *v = v.abs());
+        par_apply(out, f32::abs);
     }
 }
 

@@ -21,7 +21,7 @@ use crate::distribution::{
 };
 use crate::error::{Error, Result};
 use crate::rng::{Draw, Generator};
-use crate::special::kernel::{apply1, apply2, apply3, Map1, Map2, Map3};
+use crate::special::kernel::{apply1, apply2, apply3, par_apply, Map1, Map2, Map3};
 use crate::special::scalar::ln_for_f32;
 use candle_core::{DType, Device, Tensor};
 use std::fmt::Debug;
@@ -89,16 +89,12 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     /// Fills `out` with standard draws (default: inverse CDF of uniforms).
     fn sample_standard_f64(draw: Draw, out: &mut [f64]) {
         draw.fill_uniform_f64(out);
-        for v in out.iter_mut() {
-            *v = Self::icdf_scalar(*v);
-        }
+        par_apply(out, Self::icdf_scalar);
     }
     /// f32 standard draws.
     fn sample_standard_f32(draw: Draw, out: &mut [f32]) {
         draw.fill_uniform_f32(out);
-        for v in out.iter_mut() {
-            *v = Self::icdf_scalar(*v as f64) as f32;
-        }
+        par_apply(out, |u: f32| Self::icdf_scalar(u as f64) as f32);
     }
     /// H(Z).
     const ENTROPY: f64;

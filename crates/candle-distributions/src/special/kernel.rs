@@ -64,6 +64,16 @@ pub(crate) fn par_fill<U: Send + Default + Clone>(
     out
 }
 
+/// `x = f(x)` for every element, in place, on all rayon threads when large.
+pub(crate) fn par_apply<T: Copy + Send + Sync>(out: &mut [T], f: impl Fn(T) -> T + Sync + Send) {
+    let run = |part: &mut [T]| part.iter_mut().for_each(|v| *v = f(*v));
+    if out.len() >= PAR_MIN {
+        out.par_chunks_mut(PAR_CHUNK).for_each(run);
+    } else {
+        run(out);
+    }
+}
+
 /// `out[i] = f(a[i])` over a chunk starting at `start`.
 #[inline(always)]
 fn zip1_body<A: Copy, U>(start: usize, out: &mut [U], a: &[A], f: impl Fn(A) -> U) {
