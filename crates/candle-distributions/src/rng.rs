@@ -451,6 +451,15 @@ impl Draw {
         }
     }
 
+    /// Blocks `first..first + n` of sub-stream 0: the bits every bulk fill maps to its
+    /// elements.
+    fn blocks(self, first: usize, n: usize) -> Vec<[u32; 4]> {
+        let mut blocks = vec![[0u32; 4]; n];
+        let (w2, w3) = draw_words(self.draw, 0);
+        philox_fill_blocks(self.key, first as u64, w2, w3, &mut blocks);
+        blocks
+    }
+
     /// Uniforms in (0, 1): element `i` takes word pair `i % 2` of block `i / 2`.
     pub fn fill_uniform_f64(self, out: &mut [f64]) {
         self.fill_uniform_f64_chunked(out, CHUNK)
@@ -459,9 +468,7 @@ impl Draw {
     pub(crate) fn fill_uniform_f64_chunked(self, out: &mut [f64], chunk: usize) {
         let chunk = chunk.max(2) & !1;
         Self::for_chunks(out, chunk, |start, part| {
-            let mut blocks = vec![[0u32; 4]; part.len().div_ceil(2)];
-            let (w2, w3) = draw_words(self.draw, 0);
-            philox_fill_blocks(self.key, (start / 2) as u64, w2, w3, &mut blocks);
+            let blocks = self.blocks(start / 2, part.len().div_ceil(2));
             for (j, o) in part.iter_mut().enumerate() {
                 let blk = &blocks[j / 2];
                 let h = (j % 2) * 2;
@@ -478,9 +485,7 @@ impl Draw {
     pub(crate) fn fill_uniform_f32_chunked(self, out: &mut [f32], chunk: usize) {
         let chunk = chunk.max(4) & !3;
         Self::for_chunks(out, chunk, |start, part| {
-            let mut blocks = vec![[0u32; 4]; part.len().div_ceil(4)];
-            let (w2, w3) = draw_words(self.draw, 0);
-            philox_fill_blocks(self.key, (start / 4) as u64, w2, w3, &mut blocks);
+            let blocks = self.blocks(start / 4, part.len().div_ceil(4));
             for (j, o) in part.iter_mut().enumerate() {
                 *o = u32_to_open01_f32(blocks[j / 4][j % 4]);
             }
@@ -503,9 +508,7 @@ impl Draw {
         let chunk = chunk.max(2) & !1;
         let zig = ziggurat::tables();
         Self::for_chunks(out, chunk, |start, part| {
-            let mut blocks = vec![[0u32; 4]; part.len().div_ceil(2)];
-            let (w2, w3) = draw_words(self.draw, 0);
-            philox_fill_blocks(self.key, (start / 2) as u64, w2, w3, &mut blocks);
+            let blocks = self.blocks(start / 2, part.len().div_ceil(2));
             for (j, o) in part.iter_mut().enumerate() {
                 let blk = &blocks[j / 2];
                 let h = (j % 2) * 2;
@@ -522,9 +525,7 @@ impl Draw {
         let chunk = chunk.max(4) & !3;
         let zig = ziggurat::tables();
         Self::for_chunks(out, chunk, |start, part| {
-            let mut blocks = vec![[0u32; 4]; part.len().div_ceil(4)];
-            let (w2, w3) = draw_words(self.draw, 0);
-            philox_fill_blocks(self.key, (start / 4) as u64, w2, w3, &mut blocks);
+            let blocks = self.blocks(start / 4, part.len().div_ceil(4));
             for (j, o) in part.iter_mut().enumerate() {
                 let a = ziggurat::attempt32(blocks[j / 4][j % 4]);
                 let x = match zig.fast(a) {

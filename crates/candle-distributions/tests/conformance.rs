@@ -862,12 +862,7 @@ fn rsample_pathwise_gradient_identities() {
         "rsample pathwise identities: {checked} draws checked, {} failure(s)",
         fails.len()
     );
-    assert!(
-        fails.is_empty(),
-        "{} failure(s):\n  {}",
-        fails.len(),
-        fails.join("\n  ")
-    );
+    assert_no_failures(&fails);
 }
 
 /// `rsample_and_log_prob` against `log_prob(rsample)` (same seed, so the same draws).
@@ -1074,6 +1069,11 @@ fn rsample_and_log_prob_matches_log_prob_of_the_draw() {
          parameter sets skipped (draws out of range), {} failure(s)",
         fails.len()
     );
+    assert_no_failures(&fails);
+}
+
+/// Fails the test with every collected failure listed.
+fn assert_no_failures(fails: &[String]) {
     assert!(
         fails.is_empty(),
         "{} failure(s):\n  {}",

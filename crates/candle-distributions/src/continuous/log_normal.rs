@@ -1,12 +1,13 @@
 //! The log-normal distribution.
 
-use super::normal::Normal;
+use super::location_scale::StandardForm;
+use super::normal::{Normal, StandardNormal};
 use crate::constraints::Constraint;
 use crate::distribution::{check_value, prepare_value, Distribution};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply3, Map3};
-use crate::special::scalar::{ln_minus, HALF_LN_2PI};
+use crate::special::scalar::ln_minus;
 use candle_core::{DType, Device, Tensor};
 
 /// The log-normal distribution: `exp(Y)` for `Y ~ N(loc, scale²)`.
@@ -184,10 +185,10 @@ impl Distribution for LogNormal {
         Ok((y.exp()?, (lp - y)?))
     }
 
-    // −z²/2 − ln √(2π) − ln scale − ln x.
+    // log φ(z) − ln scale − ln x.
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
         let (z, x) = self.standardize(value)?;
-        let lp = z.sqr()?.affine(-0.5, -HALF_LN_2PI)?;
+        let lp = StandardNormal::log_density(&z)?;
         Ok(lp.broadcast_sub(&self.scale().log()?)?.sub(&x.log()?)?)
     }
 
