@@ -16,7 +16,7 @@ import sys
 import time
 
 import torch
-from torch.distributions import Distribution, Normal
+from torch.distributions import Beta, Dirichlet, Distribution, Gamma, Normal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from merge import fmt_us  # noqa: E402  (one formatter for both tables)
@@ -83,10 +83,42 @@ def standard_normal_fill(n):
     return f"standard_normal_fill/{size_label(n)}", setup
 
 
+def implicit_rsample_backward(kind, n):
+    """Gamma / Beta / Dirichlet rsample + backward of the sum; concentrations U(0.5, 5.5)
+    per element (Gamma rate U(1, 2)), as in bench.rs."""
+
+    def setup():
+        gen = torch.Generator().manual_seed(3)
+        if kind == "dirichlet":
+            conc = (torch.rand(n // 10, 10, generator=gen) * 5 + 0.5).requires_grad_(True)
+            params = [conc]
+            make = lambda: Dirichlet(conc)
+        else:
+            a = (torch.rand(n, generator=gen) * 5 + 0.5).requires_grad_(True)
+            if kind == "gamma":
+                b = (torch.rand(n, generator=gen) + 1).requires_grad_(True)
+                make = lambda: Gamma(a, b)
+            else:
+                b = (torch.rand(n, generator=gen) * 5 + 0.5).requires_grad_(True)
+                make = lambda: Beta(a, b)
+            params = [a, b]
+
+        def step():
+            for p in params:
+                p.grad = None
+            make().rsample().sum().backward()
+
+        return step
+
+    label = f"{size_label(n // 10)}x10" if kind == "dirichlet" else size_label(n)
+    return f"{kind}_rsample_backward/{label}", setup
+
+
 def workloads():
     return (
         [rsample_logprob_backward(n) for n in (100, 10_000, 1_000_000)]
         + [log_prob(n) for n in (10_000, 1_000_000)]
+        + [implicit_rsample_backward(k, 1_000_000) for k in ("gamma", "beta", "dirichlet")]
         + [standard_normal_fill(10_000_000)]
     )
 

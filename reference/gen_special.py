@@ -96,7 +96,9 @@ def main():
     for x, y in [(0.0, 0.0), (0.0, 5.0), (2.0, 1.0), (1e-30, 1e-30), (3.5, 0.25), (-2.0, 7.0), (5.0, 1e30)]:
         x, y = f32(x), f32(y)
         val = mp.mpf(0) if x == 0 else x * mp.log(y)
-        dx = mp.mpf(0) if x == 0 else mp.log(y)
+        # d/dx (x ln y) = ln y, also at x = 0 (torch returns 0 there); at y = 0 the
+        # convention 0·ln 0 = 0 gives 0 for x = 0.
+        dx = mp.mpf(0) if (x == 0 and y == 0) else mp.log(y)
         dy = mp.mpf(x) / y if y != 0 else (mp.mpf(0) if x == 0 else mp.inf)
         out["xlogy"].append({"x": enc(x), "y": enc(y), "value": enc(val), "dx": enc(dx), "dy": enc(dy)})
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "special.json")

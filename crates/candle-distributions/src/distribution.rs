@@ -332,3 +332,171 @@ pub(crate) fn broadcast_to(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
         Ok(t.broadcast_as(shape)?)
     }
 }
+
+/// The parameters of a distribution with its own constructor (not a location-scale
+/// family): broadcast to one shape and dtype, checked against their constraints, with
+/// the argument checks shared by all methods.
+#[derive(Debug, Clone)]
+pub(crate) struct Params {
+    dist: &'static str,
+    tensors: Vec<Tensor>,
+    /// The parameters in f64: densities, CDFs and moments are evaluated in f64 and
+    /// rounded once to the dtype, so f32 results carry one rounding, not the
+    /// cancellations of a formula evaluated in f32 (ln Γ(1e4) ≈ 8e4 in a log-density
+    /// of −5).
+    /// Made on first use: sampling never needs it, and converting a large batch of
+    /// parameters costs two full passes over memory.
+    wide: std::sync::OnceLock<Vec<Tensor>>,
+    batch_shape: Vec<usize>,
+    validate: bool,
+}
+
+impl Params {
+    /// Broadcasts `spec`'s tensors and, if validating (default: the global switch),
+    /// checks each against its constraint.
+    pub fn new(
+        dist: &'static str,
+        spec: &[(&'static str, &Tensor, Constraint)],
+        validate: Option<bool>,
+    ) -> Result<Self> {
+        let named: Vec<(&'static str, &Tensor)> = spec.iter().map(|(n, t, _)| (*n, *t)).collect();
+        let (tensors, batch_shape) = broadcast_params(dist, &named)?;
+        let validate = validate.unwrap_or_else(default_validate_args);
+        if validate {
+            for ((name, _, c), t) in spec.iter().zip(&tensors) {
+                check_param(dist, name, t, c)?;
+            }
+        }
+        Ok(Params {
+            dist,
+            tensors,
+            wide: std::sync::OnceLock::new(),
+            batch_shape,
+            validate,
+        })
+    }
+
+    /// The distribution's name, for errors.
+    pub fn dist(&self) -> &'static str {
+        self.dist
+    }
+
+    /// Parameter `i` (constructor order), broadcast to `batch_shape`.
+    pub fn get(&self, i: usize) -> &Tensor {
+        &self.tensors[i]
+    }
+
+    pub fn batch_shape(&self) -> &[usize] {
+        &self.batch_shape
+    }
+
+    pub fn validate(&self) -> bool {
+        self.validate
+    }
+
+    pub fn set_validate(&mut self, on: bool) {
+        self.validate = on;
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.tensors[0].dtype()
+    }
+
+    pub fn device(&self) -> &Device {
+        self.tensors[0].device()
+    }
+
+    /// `sample_shape ++ batch_shape`.
+    pub fn sample_shape(&self, sample_shape: &[usize]) -> Vec<usize> {
+        extended_shape(sample_shape, &self.batch_shape, &[])
+    }
+
+    /// A `log_prob`/`cdf` argument in the parameters' dtype, checked against `support`
+    /// when validating, and broadcast with `batch_shape`.
+    pub fn value(&self, value: &Tensor, support: &Constraint) -> Result<Tensor> {
+        let (v, shape) = prepare_value(
+            self.dist,
+            value,
+            &self.batch_shape,
+            self.dtype(),
+            self.device(),
+        )?;
+        // Broadcast first: a support with tensor bounds checks elementwise against
+        // the batch.
+        let v = broadcast_to(&v, &shape)?;
+        if self.validate {
+            check_value(self.dist, "value", &v, support)?;
+        }
+        Ok(v)
+    }
+
+    /// An `icdf` argument: as [`Params::value`] with the check q ∈ [0, 1].
+    pub fn probability(&self, q: &Tensor) -> Result<Tensor> {
+        self.value(q, &Constraint::UnitInterval)
+            .map_err(|e| match e {
+                Error::OutOfSupport {
+                    distribution,
+                    constraint,
+                    found,
+                    index,
+                    ..
+                } => Error::OutOfSupport {
+                    distribution,
+                    argument: "q",
+                    constraint,
+                    found,
+                    index,
+                },
+                other => other,
+            })
+    }
+
+    /// Parameter `i` in f64.
+    pub fn w(&self, i: usize) -> &Tensor {
+        &self.wide_all()[i]
+    }
+
+    fn wide_all(&self) -> &[Tensor] {
+        self.wide.get_or_init(|| {
+            self.tensors
+                .iter()
+                // A conversion to f64 cannot fail for the float dtypes `new` admits.
+                .map(|t| t.to_dtype(DType::F64).unwrap_or_else(|_| t.clone()))
+                .collect()
+        })
+    }
+
+    /// Parameter `i` in f64, broadcast to the shape of `like` (a value already
+    /// broadcast with `batch_shape`).
+    pub fn w_at(&self, i: usize, like: &Tensor) -> Result<Tensor> {
+        broadcast_to(&self.wide_all()[i], like.dims())
+    }
+
+    /// A `log_prob`/`cdf` argument as [`Params::value`], in f64.
+    pub fn wide_value(&self, value: &Tensor, support: &Constraint) -> Result<Tensor> {
+        Ok(self.value(value, support)?.to_dtype(DType::F64)?)
+    }
+
+    /// A result computed in f64, in the parameters' dtype.
+    pub fn out(&self, t: Tensor) -> Result<Tensor> {
+        Ok(t.to_dtype(self.dtype())?)
+    }
+
+    /// The parameters broadcast to a larger `batch_shape`, for `expand`.
+    pub fn expanded(&self, batch_shape: &[usize]) -> Result<Vec<Tensor>> {
+        self.tensors
+            .iter()
+            .map(|p| {
+                p.broadcast_as(batch_shape).map_err(|_| {
+                    Error::shape(
+                        self.dist,
+                        format!(
+                            "cannot expand batch_shape {:?} to {:?}",
+                            self.batch_shape, batch_shape
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+}

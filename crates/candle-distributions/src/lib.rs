@@ -44,7 +44,9 @@ pub mod constraints;
 pub mod continuous;
 pub mod distribution;
 pub mod error;
+pub mod multivariate;
 pub mod rng;
+pub mod samplers;
 pub mod special;
 
 /// The README's example, compiled and run as a doctest.
@@ -54,16 +56,20 @@ pub struct ReadmeDoctests;
 
 pub use constraints::Constraint;
 pub use continuous::{
-    Cauchy, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Normal, Uniform,
+    Beta, Cauchy, Chi2, ContinuousBernoulli, Exponential, FisherSnedecor, Gamma, GeneralizedPareto,
+    Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, Normal,
+    StudentT, TruncatedNormal, Uniform, VonMises,
 };
 pub use distribution::{default_validate_args, set_default_validate_args, Distribution};
 pub use error::{Error, Result};
+pub use multivariate::Dirichlet;
 pub use rng::Generator;
 
 /// The common imports: `use candle_distributions::prelude::*;`.
 pub mod prelude {
     pub use crate::continuous::*;
     pub use crate::distribution::{set_default_validate_args, Distribution};
+    pub use crate::multivariate::*;
     pub use crate::rng::Generator;
     pub use crate::Constraint;
 }

@@ -22,12 +22,17 @@ use candle_distributions::prelude::*;
 use serde_json::Value;
 use std::fmt::Write as _;
 
+mod common;
+use common::{num, nums, quote_numbers};
+
 type TestResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const REFERENCE_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../reference/location_scale.json"
 );
+/// The step-2 families (Gamma, Beta, StudentT, ...), written by `reference/gen_step2.py`.
+const STEP2_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../reference/step2.json");
 
 // ---------------------------------------------------------------------------
 // Tolerances
@@ -129,67 +134,6 @@ fn expected_in(prec: Prec, reference: f64) -> f64 {
 // Reference data
 // ---------------------------------------------------------------------------
 
-/// Quotes every JSON number so that it reaches us as its decimal text: Rust's
-/// `str::parse::<f64>` is correctly rounded, while serde_json's default float parser is
-/// only best-effort (a 1-ulp error would make an f32-exact input inexact).
-fn quote_numbers(json: &str) -> String {
-    let bytes = json.as_bytes();
-    let mut out = String::with_capacity(json.len() + json.len() / 3);
-    let (mut i, mut start, mut in_str) = (0, 0, false);
-    while i < bytes.len() {
-        let c = bytes[i];
-        if in_str {
-            match c {
-                b'\\' => i += 2,
-                b'"' => {
-                    in_str = false;
-                    i += 1
-                }
-                _ => i += 1,
-            }
-        } else if c == b'"' {
-            in_str = true;
-            i += 1;
-        } else if c == b'-' || c.is_ascii_digit() {
-            out.push_str(&json[start..i]);
-            let s = i;
-            while i < bytes.len()
-                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-            {
-                i += 1;
-            }
-            out.push('"');
-            out.push_str(&json[s..i]);
-            out.push('"');
-            start = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&json[start..]);
-    out
-}
-
-fn num(v: &Value) -> f64 {
-    match v.as_str() {
-        Some("nan") => f64::NAN,
-        Some("inf") => f64::INFINITY,
-        Some("-inf") => f64::NEG_INFINITY,
-        Some(s) => s
-            .parse()
-            .unwrap_or_else(|e| panic!("bad number {s:?}: {e}")),
-        None => panic!("expected a number, found {v}"),
-    }
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, found {v}"))
-        .iter()
-        .map(num)
-        .collect()
-}
-
 #[derive(Debug, Clone)]
 struct Case {
     dist: String,
@@ -213,15 +157,23 @@ fn param_names(dist: &str) -> &'static [&'static str] {
         "Exponential" => &["rate"],
         "HalfNormal" | "HalfCauchy" => &["scale"],
         "Normal" | "Laplace" | "Cauchy" | "Gumbel" | "LogNormal" => &["loc", "scale"],
+        "Gamma" | "InverseGamma" => &["concentration", "rate"],
+        "Chi2" => &["df"],
+        "Beta" | "Kumaraswamy" => &["concentration1", "concentration0"],
+        "StudentT" => &["df", "loc", "scale"],
+        "FisherSnedecor" => &["df1", "df2"],
+        "GeneralizedPareto" => &["loc", "scale", "concentration"],
+        "ContinuousBernoulli" => &["probs"],
+        "VonMises" => &["loc", "concentration"],
+        "TruncatedNormal" => &["loc", "scale", "low", "high"],
         other => panic!("unknown distribution {other}"),
     }
 }
 
 const MOMENTS: [&str; 5] = ["entropy", "mean", "mode", "variance", "stddev"];
 
-fn load_cases() -> Vec<Case> {
-    let text =
-        std::fs::read_to_string(REFERENCE_PATH).unwrap_or_else(|e| panic!("{REFERENCE_PATH}: {e}"));
+fn load_cases(path: &str, expected: usize) -> Vec<Case> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let doc: Value = serde_json::from_str(&quote_numbers(&text)).expect("reference JSON parses");
     let cases = doc["cases"].as_array().expect("cases");
     let out: Vec<Case> = cases
@@ -237,6 +189,9 @@ fn load_cases() -> Vec<Case> {
                 "{dist}: params"
             );
             let grads = |key: &str| -> Vec<(&'static str, Vec<f64>)> {
+                if c.get(key).is_none() {
+                    return vec![];
+                }
                 names
                     .iter()
                     .chain(std::iter::once(&"value"))
@@ -247,19 +202,18 @@ fn load_cases() -> Vec<Case> {
                 params,
                 values: nums(&c["values"]),
                 log_prob: nums(&c["log_prob"]),
-                cdf: nums(&c["cdf"]),
+                cdf: c.get("cdf").map(nums).unwrap_or_default(),
                 grad_log_prob: grads("grad_log_prob"),
                 grad_cdf: grads("grad_cdf"),
-                q: nums(&c["q"]),
-                icdf: nums(&c["icdf"]),
+                q: c.get("q").map(nums).unwrap_or_default(),
+                icdf: c.get("icdf").map(nums).unwrap_or_default(),
                 moments: MOMENTS.iter().map(|&m| (m, num(&c[m]))).collect(),
                 dist,
             };
             let n = case.values.len();
             assert!(n > 0);
-            for v in [&case.log_prob, &case.cdf] {
-                assert_eq!(v.len(), n, "{}: lengths", case.dist);
-            }
+            assert_eq!(case.log_prob.len(), n, "{}: lengths", case.dist);
+            assert!(case.cdf.is_empty() || case.cdf.len() == n, "{}: lengths", case.dist);
             for (_, g) in case.grad_log_prob.iter().chain(&case.grad_cdf) {
                 assert_eq!(g.len(), n, "{}: gradient lengths", case.dist);
             }
@@ -282,7 +236,7 @@ fn load_cases() -> Vec<Case> {
             case
         })
         .collect();
-    assert_eq!(out.len(), 93, "the README promises 93 cases");
+    assert_eq!(out.len(), expected, "{path}: number of cases");
     out
 }
 
@@ -301,6 +255,17 @@ fn build(dist: &str, p: &[Tensor]) -> candle_distributions::Result<Box<dyn Distr
         "LogNormal" => Box::new(LogNormal::new(&p[0], &p[1])?),
         "HalfNormal" => Box::new(HalfNormal::new(&p[0])?),
         "HalfCauchy" => Box::new(HalfCauchy::new(&p[0])?),
+        "Gamma" => Box::new(Gamma::new(&p[0], &p[1])?),
+        "InverseGamma" => Box::new(InverseGamma::new(&p[0], &p[1])?),
+        "Chi2" => Box::new(Chi2::new(&p[0])?),
+        "Beta" => Box::new(Beta::new(&p[0], &p[1])?),
+        "Kumaraswamy" => Box::new(Kumaraswamy::new(&p[0], &p[1])?),
+        "StudentT" => Box::new(StudentT::new(&p[0], &p[1], &p[2])?),
+        "FisherSnedecor" => Box::new(FisherSnedecor::new(&p[0], &p[1])?),
+        "GeneralizedPareto" => Box::new(GeneralizedPareto::new(&p[0], &p[1], &p[2])?),
+        "ContinuousBernoulli" => Box::new(ContinuousBernoulli::new(&p[0])?),
+        "VonMises" => Box::new(VonMises::new(&p[0], &p[1])?),
+        "TruncatedNormal" => Box::new(TruncatedNormal::new(&p[0], &p[1], &p[2], &p[3])?),
         other => panic!("unknown distribution {other}"),
     })
 }
@@ -545,7 +510,9 @@ fn scale_terms(case: &Case) -> Vec<f64> {
             .1
     };
     if let Some(rate) = p("rate") {
-        return case.values.iter().map(|x| 1.0 / rate + x.abs()).collect();
+        // d lp/d rate = α/rate − x (α = 1 for Exponential)
+        let a = p("concentration").unwrap_or(1.0);
+        return case.values.iter().map(|x| a / rate + x.abs()).collect();
     }
     let scale = p("scale").expect("a scale");
     let loc = p("loc").unwrap_or(0.0);
@@ -573,6 +540,9 @@ fn run_case(rep: &mut Report, ctx: &Ctx) -> TestResult<()> {
 
     // log_prob and cdf, with per-value gradients: one parameter element per value.
     for method in ["log_prob", "cdf"] {
+        if method == "cdf" && case.cdf.is_empty() {
+            continue;
+        }
         let vars = case
             .params
             .iter()
@@ -645,9 +615,11 @@ fn run_case(rep: &mut Report, ctx: &Ctx) -> TestResult<()> {
         .map(|(_, p)| tensor(&[*p], prec))
         .collect::<candle_core::Result<_>>()?;
     let d = build(&case.dist, &one)?;
-    match d.icdf(&tensor(&case.q, prec)?) {
-        Ok(t) => rep.check_all(ctx, "icdf", Some(&case.q), &host(&t)?, &case.icdf, None),
-        Err(e) => rep.fail(ctx, "icdf", format!("error: {e}")),
+    if !case.q.is_empty() {
+        match d.icdf(&tensor(&case.q, prec)?) {
+            Ok(t) => rep.check_all(ctx, "icdf", Some(&case.q), &host(&t)?, &case.icdf, None),
+            Err(e) => rep.fail(ctx, "icdf", format!("error: {e}")),
+        }
     }
     for (m, reference) in &case.moments {
         let res = match *m {
@@ -668,7 +640,7 @@ fn run_case(rep: &mut Report, ctx: &Ctx) -> TestResult<()> {
 
 #[test]
 fn conformance_with_mpmath_reference() {
-    let cases = load_cases();
+    let cases = load_cases(REFERENCE_PATH, 93);
     let mut rep = Report::default();
     for (case_no, case) in cases.iter().enumerate() {
         for prec in [Prec::F64, Prec::F32] {
@@ -683,6 +655,26 @@ fn conformance_with_mpmath_reference() {
         }
     }
     rep.finish("Reference conformance: max relative error (where |ref| ≥ atol/rtol) and max err/tol, per method");
+}
+
+/// The same checks for the step-2 families (reference/step2.json).
+#[test]
+fn conformance_step2_with_mpmath_reference() {
+    let cases = load_cases(STEP2_PATH, 64);
+    let mut rep = Report::default();
+    for (case_no, case) in cases.iter().enumerate() {
+        for prec in [Prec::F64, Prec::F32] {
+            let ctx = Ctx {
+                case_no,
+                case,
+                prec,
+            };
+            if let Err(e) = run_case(&mut rep, &ctx) {
+                rep.fail(&ctx, "setup", format!("error: {e}"));
+            }
+        }
+    }
+    rep.finish("Step-2 reference conformance: max relative error (where |ref| ≥ atol/rtol) and max err/tol, per method");
 }
 
 // ---------------------------------------------------------------------------
@@ -843,7 +835,7 @@ fn check_pathwise(fails: &mut Vec<String>, case: &Case, prec: Prec, x: &[f64], d
 
 #[test]
 fn rsample_pathwise_gradient_identities() {
-    let cases = load_cases();
+    let cases = load_cases(REFERENCE_PATH, 93);
     let mut fails = vec![];
     let mut checked = 0usize;
     for (ci, case) in cases.iter().enumerate() {
@@ -1050,7 +1042,7 @@ fn grad_x(dist: &dyn Distribution, xs: &[f64], prec: Prec) -> TestResult<Vec<f64
 
 #[test]
 fn rsample_and_log_prob_matches_log_prob_of_the_draw() {
-    let cases = load_cases();
+    let cases = load_cases(REFERENCE_PATH, 93);
     let mut fails = vec![];
     let (mut checked, mut skipped) = (0usize, 0usize);
     for (ci, case) in cases.iter().enumerate() {

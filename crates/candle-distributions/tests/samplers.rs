@@ -6,35 +6,11 @@
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::prelude::*;
 
+mod common;
+use common::{ks_pvalue, ks_stat};
+
 const N: usize = 20_000;
 const P_MIN: f64 = 1e-3;
-
-/// Asymptotic Kolmogorov distribution tail with Stephens' small-sample correction
-/// (Stephens 1970): P(D_n > d) ≈ Q(d (√n + 0.12 + 0.11/√n)).
-fn ks_pvalue(d: f64, n: usize) -> f64 {
-    let sn = (n as f64).sqrt();
-    let lambda = (sn + 0.12 + 0.11 / sn) * d;
-    let mut p = 0.0;
-    for k in 1..=100 {
-        let t = 2.0 * (-1f64).powi(k - 1) * (-2.0 * (k as f64).powi(2) * lambda * lambda).exp();
-        p += t;
-        if t.abs() < 1e-16 {
-            break;
-        }
-    }
-    p.clamp(0.0, 1.0)
-}
-
-/// KS statistic of `x` against the CDF values `f` evaluated at `x`.
-fn ks_stat(mut pairs: Vec<(f64, f64)>) -> f64 {
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let n = pairs.len() as f64;
-    let mut d: f64 = 0.0;
-    for (i, &(_, f)) in pairs.iter().enumerate() {
-        d = d.max((i as f64 + 1.0) / n - f).max(f - i as f64 / n);
-    }
-    d
-}
 
 fn ks_check(d: &dyn Distribution, seed: u64, label: &str) {
     let mut g = Generator::new(seed);

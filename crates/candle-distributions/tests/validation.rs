@@ -202,3 +202,101 @@ fn unsupported_dtypes_and_methods_are_typed_errors() {
         Err(Error::NotImplemented { .. })
     ));
 }
+
+/// The step-2 families: every positive parameter rejects 0, −1 and NaN with an error
+/// that names the distribution and the parameter.
+#[test]
+fn step2_invalid_parameters_are_named() {
+    let one = t(&[1.0, 1.0]);
+    let zero = t(&[0.0, 0.0]);
+    for bad in [0.0, -1.0, f64::NAN] {
+        let b = t(&[1.0, bad]);
+        expect_param(Gamma::new(&b, &one), "Gamma", "concentration", bad);
+        expect_param(Gamma::new(&one, &b), "Gamma", "rate", bad);
+        expect_param(Chi2::new(&b), "Chi2", "df", bad);
+        expect_param(InverseGamma::new(&b, &one), "InverseGamma", "concentration", bad);
+        expect_param(Beta::new(&b, &one), "Beta", "concentration1", bad);
+        expect_param(Beta::new(&one, &b), "Beta", "concentration0", bad);
+        expect_param(StudentT::new(&b, &zero, &one), "StudentT", "df", bad);
+        expect_param(StudentT::new(&one, &zero, &b), "StudentT", "scale", bad);
+        expect_param(FisherSnedecor::new(&one, &b), "FisherSnedecor", "df2", bad);
+        expect_param(Kumaraswamy::new(&b, &one), "Kumaraswamy", "concentration1", bad);
+        expect_param(VonMises::new(&zero, &b), "VonMises", "concentration", bad);
+        expect_param(
+            TruncatedNormal::new(&zero, &b, &t(&[-1.0, -1.0]), &one),
+            "TruncatedNormal",
+            "scale",
+            bad,
+        );
+        expect_param(
+            Dirichlet::new(&Tensor::new(&[[1.0, bad], [1.0, 1.0]], &Device::Cpu).unwrap()),
+            "Dirichlet",
+            "concentration",
+            bad,
+        );
+    }
+    // high must exceed low.
+    let r = TruncatedNormal::new(&zero, &one, &t(&[-1.0, 2.0]), &t(&[1.0, 2.0]));
+    assert!(
+        matches!(&r, Err(Error::InvalidParameter { distribution: "TruncatedNormal", parameter: "high", .. })),
+        "{r:?}"
+    );
+    // A Dirichlet needs a category dimension.
+    assert!(matches!(
+        Dirichlet::new(&Tensor::new(1.0f64, &Device::Cpu).unwrap()),
+        Err(Error::Shape { .. })
+    ));
+}
+
+/// Values outside the support are reported as such, with the value, by log_prob and
+/// cdf of the step-2 families.
+#[test]
+fn step2_out_of_support_values_are_errors() {
+    let dev = Device::Cpu;
+    let s = |v: f64| Tensor::new(v, &dev).unwrap();
+    let bad_pos = t(&[1.0, -0.5]);
+    let bad_unit = t(&[0.5, 1.5]);
+    let cases: Vec<(Box<dyn Distribution>, &Tensor)> = vec![
+        (Box::new(Gamma::new(&s(2.0), &s(1.0)).unwrap()), &bad_pos),
+        (Box::new(InverseGamma::new(&s(2.0), &s(1.0)).unwrap()), &bad_pos),
+        (Box::new(Chi2::new(&s(2.0)).unwrap()), &bad_pos),
+        (Box::new(FisherSnedecor::new(&s(2.0), &s(3.0)).unwrap()), &bad_pos),
+        (Box::new(Beta::new(&s(2.0), &s(3.0)).unwrap()), &bad_unit),
+        (Box::new(Kumaraswamy::new(&s(2.0), &s(3.0)).unwrap()), &bad_unit),
+        (Box::new(ContinuousBernoulli::new(&s(0.3)).unwrap()), &bad_unit),
+        (
+            Box::new(TruncatedNormal::new(&s(0.0), &s(1.0), &s(-1.0), &s(1.0)).unwrap()),
+            &bad_unit,
+        ),
+    ];
+    for (d, v) in &cases {
+        for r in [d.log_prob(v), d.cdf(v)] {
+            match r {
+                Err(Error::OutOfSupport { distribution, index, .. }) => {
+                    assert_eq!(distribution, d.name());
+                    assert_eq!(index, 1);
+                }
+                other => panic!("{}: expected OutOfSupport, got {other:?}", d.name()),
+            }
+        }
+    }
+    // Dirichlet values must lie on the simplex.
+    let dir = Dirichlet::new(&t(&[1.0, 2.0, 3.0])).unwrap();
+    assert!(matches!(
+        dir.log_prob(&t(&[0.5, 0.5, 0.5])),
+        Err(Error::OutOfSupport { distribution: "Dirichlet", .. })
+    ));
+    // VonMises' cdf counts from loc − π: values beyond loc ± π are rejected.
+    let vm = VonMises::new(&s(1.0), &s(2.0)).unwrap();
+    assert!(vm.cdf(&s(1.0 + 3.0)).is_ok());
+    assert!(matches!(
+        vm.cdf(&s(1.0 + 3.5)),
+        Err(Error::OutOfSupport { distribution: "VonMises", .. })
+    ));
+    // icdf arguments outside [0, 1].
+    let k = Kumaraswamy::new(&s(2.0), &s(3.0)).unwrap();
+    assert!(matches!(k.icdf(&s(1.5)), Err(Error::OutOfSupport { .. })));
+    // Methods without a closed form say so.
+    let g = Gamma::new(&s(2.0), &s(1.0)).unwrap();
+    assert!(matches!(g.icdf(&s(0.5)), Err(Error::NotImplemented { distribution: "Gamma", .. })));
+}

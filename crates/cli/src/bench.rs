@@ -6,7 +6,9 @@
 //! time of one iteration in microseconds.
 
 use candle_core::{DType, Device, Tensor, Var};
-use candle_distributions::{set_default_validate_args, Distribution, Generator, Normal};
+use candle_distributions::{
+    set_default_validate_args, Beta, Dirichlet, Distribution, Gamma, Generator, Normal,
+};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -122,6 +124,68 @@ fn workloads() -> Vec<Workload> {
             }),
         });
     }
+    // The implicit-reparameterization family: concentrations U(0.5, 5.5) per element
+    // (rate U(1, 2)), the loss the sum of the draws.
+    let n = 1_000_000usize;
+    out.push(Workload {
+        name: format!("gamma_rsample_backward/{}", size_label(n)),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(3);
+            let alpha = Var::from_tensor(
+                &(rng
+                    .uniform(&[n], DType::F32, &Device::Cpu)?
+                    .affine(5.0, 0.5)?),
+            )?;
+            let rate = Var::from_tensor(&(rng.uniform(&[n], DType::F32, &Device::Cpu)? + 1.0)?)?;
+            Ok(Box::new(move || {
+                let d = Gamma::new(alpha.as_tensor(), rate.as_tensor())?;
+                let grads = d.rsample(&[], &mut rng)?.sum_all()?.backward()?;
+                debug_assert!(grads.get(&alpha).is_some());
+                drop(grads);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
+    out.push(Workload {
+        name: format!("beta_rsample_backward/{}", size_label(n)),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(4);
+            let a = Var::from_tensor(
+                &(rng
+                    .uniform(&[n], DType::F32, &Device::Cpu)?
+                    .affine(5.0, 0.5)?),
+            )?;
+            let b = Var::from_tensor(
+                &(rng
+                    .uniform(&[n], DType::F32, &Device::Cpu)?
+                    .affine(5.0, 0.5)?),
+            )?;
+            Ok(Box::new(move || {
+                let d = Beta::new(a.as_tensor(), b.as_tensor())?;
+                let grads = d.rsample(&[], &mut rng)?.sum_all()?.backward()?;
+                debug_assert!(grads.get(&a).is_some());
+                drop(grads);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
+    out.push(Workload {
+        name: format!("dirichlet_rsample_backward/{}x10", size_label(n / 10)),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(5);
+            let c = rng
+                .uniform(&[n / 10, 10], DType::F32, &Device::Cpu)?
+                .affine(5.0, 0.5)?;
+            let conc = Var::from_tensor(&c)?;
+            Ok(Box::new(move || {
+                let d = Dirichlet::new(conc.as_tensor())?;
+                let grads = d.rsample(&[], &mut rng)?.sum_all()?.backward()?;
+                debug_assert!(grads.get(&conc).is_some());
+                drop(grads);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
     let n = 10_000_000usize;
     out.push(Workload {
         name: format!("standard_normal_fill/{}", size_label(n)),

@@ -7,8 +7,9 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::{
-    Cauchy, Distribution, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Normal,
-    Uniform,
+    Beta, Cauchy, Chi2, ContinuousBernoulli, Distribution, Exponential, FisherSnedecor, Gamma,
+    GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace,
+    LogNormal, Normal, StudentT, TruncatedNormal, Uniform, VonMises,
 };
 
 /// One distribution the CLI knows: its command-line name, display name and parameters
@@ -27,7 +28,9 @@ pub struct DistSpec {
 #[derive(clap::Args, Debug)]
 pub struct DistArgs {
     /// Distribution: normal, uniform, exponential, laplace, cauchy, gumbel, lognormal,
-    /// halfnormal, halfcauchy (case-insensitive).
+    /// halfnormal, halfcauchy, gamma, chi2, inversegamma, beta, studentt,
+    /// fishersnedecor, kumaraswamy, generalizedpareto, continuousbernoulli, vonmises,
+    /// truncatednormal (case-insensitive).
     pub dist: String,
     /// A parameter by its torch name, as NAME=VALUE (repeat for each: --param loc=0
     /// --param scale=1).
@@ -86,6 +89,61 @@ pub const SPECS: &[DistSpec] = &[
         name: "halfcauchy",
         display: "HalfCauchy",
         params: &["scale"],
+    },
+    DistSpec {
+        name: "gamma",
+        display: "Gamma",
+        params: &["concentration", "rate"],
+    },
+    DistSpec {
+        name: "chi2",
+        display: "Chi2",
+        params: &["df"],
+    },
+    DistSpec {
+        name: "inversegamma",
+        display: "InverseGamma",
+        params: &["concentration", "rate"],
+    },
+    DistSpec {
+        name: "beta",
+        display: "Beta",
+        params: &["concentration1", "concentration0"],
+    },
+    DistSpec {
+        name: "studentt",
+        display: "StudentT",
+        params: &["df", "loc", "scale"],
+    },
+    DistSpec {
+        name: "fishersnedecor",
+        display: "FisherSnedecor",
+        params: &["df1", "df2"],
+    },
+    DistSpec {
+        name: "kumaraswamy",
+        display: "Kumaraswamy",
+        params: &["concentration1", "concentration0"],
+    },
+    DistSpec {
+        name: "generalizedpareto",
+        display: "GeneralizedPareto",
+        params: &["loc", "scale", "concentration"],
+    },
+    DistSpec {
+        name: "continuousbernoulli",
+        display: "ContinuousBernoulli",
+        params: &["probs"],
+    },
+    DistSpec {
+        name: "vonmises",
+        display: "VonMises",
+        params: &["loc", "concentration"],
+    },
+    DistSpec {
+        name: "truncatednormal",
+        display: "TruncatedNormal",
+        params: &["loc", "scale", "low", "high"],
     },
 ];
 
@@ -223,6 +281,21 @@ fn construct(
         "lognormal" => Box::new(LogNormal::new_with_validation(&t[0], &t[1], true)?),
         "halfnormal" => Box::new(HalfNormal::new_with_validation(&t[0], true)?),
         "halfcauchy" => Box::new(HalfCauchy::new_with_validation(&t[0], true)?),
+        "gamma" => Box::new(Gamma::new_with_validation(&t[0], &t[1], true)?),
+        "chi2" => Box::new(Chi2::new_with_validation(&t[0], true)?),
+        "inversegamma" => Box::new(InverseGamma::new_with_validation(&t[0], &t[1], true)?),
+        "beta" => Box::new(Beta::new_with_validation(&t[0], &t[1], true)?),
+        "studentt" => Box::new(StudentT::new_with_validation(&t[0], &t[1], &t[2], true)?),
+        "fishersnedecor" => Box::new(FisherSnedecor::new_with_validation(&t[0], &t[1], true)?),
+        "kumaraswamy" => Box::new(Kumaraswamy::new_with_validation(&t[0], &t[1], true)?),
+        "generalizedpareto" => Box::new(GeneralizedPareto::new_with_validation(
+            &t[0], &t[1], &t[2], true,
+        )?),
+        "continuousbernoulli" => Box::new(ContinuousBernoulli::new_with_validation(&t[0], true)?),
+        "vonmises" => Box::new(VonMises::new_with_validation(&t[0], &t[1], true)?),
+        "truncatednormal" => Box::new(TruncatedNormal::new_with_validation(
+            &t[0], &t[1], &t[2], &t[3], true,
+        )?),
         other => {
             return Err(candle_distributions::Error::InvalidArgument(format!(
                 "no constructor for `{other}`"
@@ -257,7 +330,8 @@ mod tests {
     fn names_are_case_and_separator_insensitive() {
         assert_eq!(lookup("Half_Normal").unwrap().name, "halfnormal");
         assert_eq!(lookup("NORMAL").unwrap().name, "normal");
-        assert!(lookup("gamma").unwrap_err().contains("known: normal"));
+        assert_eq!(lookup("Student-T").unwrap().name, "studentt");
+        assert!(lookup("wishart").unwrap_err().contains("known: normal"));
     }
 
     #[test]

@@ -305,8 +305,14 @@ fn bad_input_exits_2_with_one_line() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
     // Messages name what is valid.
-    let (_, _, err) = run(&["sample", "gamma"]);
+    let (_, _, err) = run(&["sample", "wishart"]);
     assert!(err.contains("known: normal, uniform"), "{err}");
+    let (_, _, err) = run(&["sample", "gamma"]);
+    assert!(err.contains("concentration, rate"), "{err}");
+    // The implicit-reparameterization families are available by name too.
+    let (code, out, err) = run(&["eval", "beta", "-p", "concentration1=2", "-p", "concentration0=3", "-v", "0.25"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("cdf"), "{out}");
     let (_, _, err) = run(&[
         "sample", "normal", "-p", "loc=0", "-p", "scale=1", "-p", "rate=2",
     ]);

@@ -369,7 +369,7 @@ impl<
 
 /// Runs a CPU kernel on a tensor of any device: non-CPU tensors make a round trip
 /// through host memory (the copies are on the graph, so gradients still flow).
-fn on_cpu(
+pub(crate) fn on_cpu(
     inputs: &[&Tensor],
     run: impl FnOnce(&[Tensor]) -> candle_core::Result<Tensor>,
 ) -> crate::Result<Tensor> {
@@ -429,4 +429,87 @@ pub(crate) fn apply3<
         broadcast_to(c, shape.dims())?,
     );
     on_cpu(&[&a, &b, &c], |v| v[0].apply_op3(&v[1], &v[2], op))
+}
+
+/// A ternary kernel with two outputs, `(y1, y2) = f(a, b, c)`, computed in one pass:
+/// the op's output has a trailing dimension of 2 that [`apply3_pair`] splits. No
+/// backward (used for gradients, whose own derivatives are not provided).
+#[derive(Clone, Copy)]
+struct Map3Pair<F, G> {
+    name: &'static str,
+    f: F,
+    f32: G,
+}
+
+impl<
+        F: Fn(f64, f64, f64) -> (f64, f64) + Copy + Send + Sync,
+        G: Fn(f64, f64, f64) -> (f64, f64) + Copy + Send + Sync,
+    > CustomOp3 for Map3Pair<F, G>
+{
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (f, g) = (self.f, self.f32);
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
+                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
+                let pairs = par_fill(a.len(), |s, o| zip3(s, o, &a, &b, &c, f));
+                CpuStorage::F64(pairs.into_iter().flat_map(|(x, y)| [x, y]).collect())
+            }
+            (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
+                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
+                let pairs = par_fill(a.len(), |s, o| {
+                    zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
+                        let (p, q) = g(x as f64, y as f64, z as f64);
+                        (p as f32, q as f32)
+                    })
+                });
+                CpuStorage::F32(pairs.into_iter().flat_map(|(x, y)| [x, y]).collect())
+            }
+            (other, _, _) => return Err(dtype_err(self.name, other)),
+        };
+        let mut dims = l1.dims().to_vec();
+        dims.push(2);
+        Ok((out, Shape::from(dims)))
+    }
+}
+
+/// Applies a two-output ternary kernel after broadcasting; returns both outputs.
+pub(crate) fn apply3_pair<
+    F: Fn(f64, f64, f64) -> (f64, f64) + Copy + Send + Sync + 'static,
+    G: Fn(f64, f64, f64) -> (f64, f64) + Copy + Send + Sync + 'static,
+>(
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    name: &'static str,
+    f: F,
+    f32: G,
+) -> crate::Result<(Tensor, Tensor)> {
+    let shape = a
+        .shape()
+        .broadcast_shape_binary_op(b.shape(), name)?
+        .broadcast_shape_binary_op(c.shape(), name)?;
+    let (a, b, c) = (
+        broadcast_to(a, shape.dims())?,
+        broadcast_to(b, shape.dims())?,
+        broadcast_to(c, shape.dims())?,
+    );
+    let op = Map3Pair { name, f, f32 };
+    let both = on_cpu(&[&a, &b, &c], |v| v[0].apply_op3_no_bwd(&v[1], &v[2], &op))?;
+    let last = both.rank() - 1;
+    Ok((
+        both.narrow(last, 0, 1)?.squeeze(last)?,
+        both.narrow(last, 1, 1)?.squeeze(last)?,
+    ))
 }

@@ -388,6 +388,158 @@ pub fn ln_for_f32(x: f64) -> f64 {
     }
 }
 
+/// ln Φ(z), accurate in both tails: ln(ndtr(z)) while Φ(z) is a normal number
+/// (z ≥ −37), log1p(−Φ(−z)) for z > 0, and below −37 the asymptotic expansion
+/// ln Φ(z) = −z²/2 − ln(−z) − ln√(2π) + ln(1 − 1/z² + 3/z⁴ − 15/z⁶ + …)
+/// (Abramowitz & Stegun 26.2.12), whose terms at |z| ≥ 37 fall below 1e-17 by the
+/// ninth.
+pub fn log_ndtr(z: f64) -> f64 {
+    if z.is_nan() {
+        return f64::NAN;
+    }
+    if z > 0.0 {
+        return (-ndtr(-z)).ln_1p();
+    }
+    if z >= -37.0 {
+        return ndtr(z).ln();
+    }
+    let r = 1.0 / (z * z);
+    // Σ_{k=1..9} (−1)^k (2k − 1)!! r^k = −t₁ with t_k = (2k − 1) r (1 − t_{k+1}).
+    let mut t = 0.0;
+    for k in (1..=9).rev() {
+        t = r * (2 * k - 1) as f64 * (1.0 - t);
+    }
+    -0.5 * z * z - (-z).ln() - HALF_LN_2PI + (-t).ln_1p()
+}
+
+/// The inverse of [`log_ndtr`]: z with ln Φ(z) = lp, for lp ≤ 0. Where e^lp is a
+/// normal number, [`ndtri`] of it (or of the complement for lp > −ln 2, from
+/// −expm1(lp), so that q close to 1 keeps its accuracy); below, Newton's method on
+/// `log_ndtr` from the leading asymptotic guess z ≈ −√(−2 lp) (the function is
+/// concave there, so a few steps reach full accuracy).
+pub fn ndtri_exp(lp: f64) -> f64 {
+    if lp.is_nan() || lp > 0.0 {
+        return f64::NAN;
+    }
+    if lp == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
+    }
+    if lp > -std::f64::consts::LN_2 {
+        // q > 1/2: z = −Φ⁻¹(1 − q) with 1 − q = −expm1(lp) exact.
+        return -ndtri(-lp.exp_m1());
+    }
+    if lp > -700.0 {
+        return ndtri(lp.exp());
+    }
+    let t = -2.0 * lp;
+    let mut z = -(t - t.ln()).sqrt();
+    for _ in 0..50 {
+        let f = log_ndtr(z) - lp;
+        // d ln Φ/dz = φ(z)/Φ(z)
+        let d = (normal_log_pdf(z) - log_ndtr(z)).exp();
+        let step = f / d;
+        z -= step;
+        if step.abs() <= 1e-15 * z.abs() {
+            break;
+        }
+    }
+    z
+}
+
+/// ln(Φ(b) − Φ(a)) for a ≤ b, the log mass of the window [a, b] under N(0, 1), without
+/// cancellation: for a window in the upper half the tails Φ(−a) − Φ(−b) are used, and
+/// differences of tails are formed as ln Φ(x) + log1p(−e^{ln Φ(y) − ln Φ(x)}).
+pub fn log_ndtr_diff(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() || a > b {
+        return f64::NAN;
+    }
+    if a == b {
+        return f64::NEG_INFINITY;
+    }
+    if b - a <= 1.0 {
+        // Narrow windows: Φ(b) − Φ(a) would cancel (to the window's width in relative
+        // terms); integrate φ over the window instead, relative to its largest value.
+        let (nodes, weights) = gauss_legendre_32();
+        let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
+        let top = if a > 0.0 {
+            a
+        } else if b < 0.0 {
+            b
+        } else {
+            0.0
+        };
+        let s: f64 = nodes
+            .iter()
+            .zip(weights)
+            .map(|(&t, &w)| {
+                let z = mid + half * t;
+                w * (-0.5 * (z - top) * (z + top)).exp()
+            })
+            .sum();
+        return (half * s).ln() - 0.5 * top * top - HALF_LN_2PI;
+    }
+    let (lo, hi) = if a >= 0.0 { (-b, -a) } else { (a, b) };
+    if hi <= 0.0 || a >= 0.0 {
+        // Both in one lower tail (after reflection): Φ(hi) − Φ(lo).
+        let lh = log_ndtr(hi);
+        let ll = log_ndtr(lo);
+        return lh + (-(ll - lh).exp()).ln_1p();
+    }
+    // a < 0 < b: 1 − Φ(a) − Φ(−b), both terms below 1/2.
+    (-(ndtr(a) + ndtr(-b))).ln_1p()
+}
+
+/// (∂I/∂x, ∂I/∂a, ∂I/∂b) of the regularized incomplete beta function I_x(a, b), given
+/// x and y = 1 − x both exactly (callers often know y without a subtraction, e.g.
+/// y = t²/(ν + t²) for Student's t). Where x > 1/2 the symmetric form
+/// I_x(a, b) = 1 − I_y(b, a) is differentiated instead, so 1 − x is never formed.
+pub fn betainc_grad_xy(a: f64, b: f64, x: f64, y: f64) -> (f64, f64, f64) {
+    use super::{beta::betainc_grad, gamma::lbeta};
+    let dx = (xlogy(a - 1.0, x) + xlogy(b - 1.0, y) - lbeta(a, b)).exp();
+    if x <= 0.5 {
+        let (_, da, db) = betainc_grad(a, b, x);
+        (dx, da, db)
+    } else {
+        let (_, dp, dq) = betainc_grad(b, a, y);
+        (dx, -dq, -dp)
+    }
+}
+
+/// Nodes and weights of 32-point Gauss–Legendre quadrature on [−1, 1], by Newton's
+/// method on the Legendre polynomial P₃₂ from the Chebyshev guesses (Golub & Welsch
+/// give the same nodes as eigenvalues; Newton is simpler here).
+pub fn gauss_legendre_32() -> &'static ([f64; 32], [f64; 32]) {
+    static GL: std::sync::OnceLock<([f64; 32], [f64; 32])> = std::sync::OnceLock::new();
+    GL.get_or_init(|| {
+        const N: usize = 32;
+        let mut x = [0.0; N];
+        let mut w = [0.0; N];
+        for i in 0..N {
+            let mut t = (std::f64::consts::PI * (i as f64 + 0.75) / (N as f64 + 0.5)).cos();
+            let mut dp = 0.0;
+            for _ in 0..100 {
+                // P_N(t) and P_N'(t) by the three-term recurrence.
+                let (mut p0, mut p1) = (1.0, t);
+                for k in 2..=N {
+                    let k = k as f64;
+                    let p2 = ((2.0 * k - 1.0) * t * p1 - (k - 1.0) * p0) / k;
+                    p0 = p1;
+                    p1 = p2;
+                }
+                dp = N as f64 * (t * p1 - p0) / (t * t - 1.0);
+                let step = p1 / dp;
+                t -= step;
+                if step.abs() < 1e-16 {
+                    break;
+                }
+            }
+            x[i] = t;
+            w[i] = 2.0 / ((1.0 - t * t) * dp * dp);
+        }
+        (x, w)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

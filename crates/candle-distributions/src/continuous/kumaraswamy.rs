@@ -1,0 +1,318 @@
+//! The Kumaraswamy distribution.
+
+use crate::constraints::Constraint;
+use crate::distribution::{Distribution, Params};
+use crate::error::Result;
+use crate::rng::Generator;
+use crate::special::kernel::{apply1, Map1};
+use crate::special::{self, scalar::EULER_GAMMA};
+use candle_core::{DType, Device, Tensor};
+
+const NAME: &str = "Kumaraswamy";
+
+/// The Kumaraswamy distribution on (0, 1) with `concentration1 = a` and
+/// `concentration0 = b` (torch's names; Kumaraswamy 1980).
+///
+/// Density `p(x) = a b x^{a−1} (1 − x^a)^{b−1}` on 0 < x < 1, CDF
+/// `F(x) = 1 − (1 − x^a)^b`, quantile `F⁻¹(q) = (1 − (1 − q)^{1/b})^{1/a}`; `a > 0`,
+/// `b > 0`. Mean `b B(1 + 1/a, b)`, variance `b B(1 + 2/a, b) − mean²`, mode
+/// `((a − 1)/(ab − 1))^{1/a}` for a ≥ 1 and b ≥ 1 (NaN otherwise, and for a = b = 1,
+/// the uniform), entropy `(1 − 1/b) + (1 − 1/a) H_b − ln(ab)` with the harmonic number
+/// `H_b = ψ(b + 1) + γ`.
+///
+/// Everything is computed in f64 (rounded once to the dtype) and in logarithms: with `t = a ln x`, `ln(1 − x^a)` is
+/// `log1mexp(t)` (Mächler 2012), accurate both for x^a ≪ 1 and for x^a close to 1.
+/// `rsample` maps open-interval uniforms through the quantile and clamps the draw into
+/// `[tiny, 1 − ε/2]` of the dtype (the smallest normal float and the largest float
+/// below 1), so a draw is never 0 or 1 and its log density is finite.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use candle_distributions::{Distribution, Kumaraswamy};
+/// let d = Kumaraswamy::from_scalars(2.0, 3.0, &Device::Cpu)?;
+/// let q = Tensor::new(&[0.25f64, 0.5, 0.9], &Device::Cpu)?;
+/// let back = d.cdf(&d.icdf(&q)?)?.to_vec1::<f64>()?;
+/// assert!((back[1] - 0.5).abs() < 1e-15);
+/// // mean = b·B(1 + 1/a, b) = 3·B(1.5, 3) = 16/35
+/// assert!((d.mean()?.to_scalar::<f64>()? - 16.0 / 35.0).abs() < 1e-14);
+/// # Ok::<(), candle_distributions::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Kumaraswamy {
+    params: Params,
+}
+
+impl Kumaraswamy {
+    /// Kumaraswamy(concentration1 = a, concentration0 = b).
+    pub fn new(concentration1: &Tensor, concentration0: &Tensor) -> Result<Self> {
+        Self::build(concentration1, concentration0, None)
+    }
+
+    /// As [`Kumaraswamy::new`], with argument validation set for this instance.
+    pub fn new_with_validation(
+        concentration1: &Tensor,
+        concentration0: &Tensor,
+        validate: bool,
+    ) -> Result<Self> {
+        Self::build(concentration1, concentration0, Some(validate))
+    }
+
+    /// A scalar Kumaraswamy(a, b) in f64.
+    pub fn from_scalars(concentration1: f64, concentration0: f64, device: &Device) -> Result<Self> {
+        Self::new(
+            &Tensor::new(concentration1, device)?,
+            &Tensor::new(concentration0, device)?,
+        )
+    }
+
+    fn build(c1: &Tensor, c0: &Tensor, validate: Option<bool>) -> Result<Self> {
+        let params = Params::new(
+            NAME,
+            &[
+                ("concentration1", c1, Constraint::Positive),
+                ("concentration0", c0, Constraint::Positive),
+            ],
+            validate,
+        )?;
+        Ok(Kumaraswamy { params })
+    }
+
+    /// `concentration1` (a, the exponent of x), broadcast to `batch_shape`.
+    pub fn concentration1(&self) -> &Tensor {
+        self.params.get(0)
+    }
+
+    /// `concentration0` (b, the exponent of 1 − x^a), broadcast to `batch_shape`.
+    pub fn concentration0(&self) -> &Tensor {
+        self.params.get(1)
+    }
+
+    /// Turns argument checks of `log_prob`/`cdf`/`icdf` on or off for this instance.
+    pub fn set_validate_args(&mut self, on: bool) {
+        self.params.set_validate(on);
+    }
+
+    /// The quantile of f64 `q` without argument checks, in f64:
+    /// `exp(log1mexp(log1p(−q)/b)/a)`, where `log1p(−q)/b = ln (1 − q)^{1/b}` and
+    /// `log1mexp` of it is `ln(1 − (1 − q)^{1/b})`.
+    fn quantile(&self, q: &Tensor) -> Result<Tensor> {
+        let a = self.params.w_at(0, q)?;
+        let b = self.params.w_at(1, q)?;
+        let s = (special::log1p(&q.neg()?)? / b)?;
+        Ok((log1mexp(&s)? / a)?.exp()?)
+    }
+}
+
+/// ln(1 − e^t) for t ≤ 0, accurate over the whole range: `ln(−expm1(t))` for
+/// t > −ln 2 and `log1p(−exp(t))` below (Mächler, "Accurately computing
+/// log(1 − exp(−|a|))", 2012). Gradient −1/expm1(−t).
+pub(crate) fn log1mexp(t: &Tensor) -> Result<Tensor> {
+    fn bwd(t: &Tensor, _y: &Tensor, g: &Tensor) -> candle_core::Result<Tensor> {
+        let d = special::expm1(&t.neg()?).map_err(to_candle)?;
+        (g / d)?.neg()
+    }
+    apply1(
+        t,
+        Map1 {
+            name: "log1mexp",
+            f: log1mexp_scalar,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// Scalar kernel of [`log1mexp`].
+pub(crate) fn log1mexp_scalar(t: f64) -> f64 {
+    if t > -std::f64::consts::LN_2 {
+        (-t.exp_m1()).ln()
+    } else {
+        (-t.exp()).ln_1p()
+    }
+}
+
+fn to_candle(e: crate::Error) -> candle_core::Error {
+    match e {
+        crate::Error::Candle(c) => c,
+        other => candle_core::Error::Msg(other.to_string()),
+    }
+}
+
+/// A tensor like `like` filled with `v`.
+fn filled(like: &Tensor, v: f64) -> Result<Tensor> {
+    Ok(like.ones_like()?.affine(0.0, v)?)
+}
+
+/// The log-density contribution of `coef · ln(d)` as d → 0⁺: +∞, 0 or −∞ by the sign
+/// of `coef` (a density x^{a−1} at x = 0 is ∞, 1 or 0 for a <, =, > 1).
+fn edge_log(coef: &Tensor) -> Result<Tensor> {
+    let pos_inf = filled(coef, f64::INFINITY)?;
+    let neg_inf = filled(coef, f64::NEG_INFINITY)?;
+    let zero = coef.zeros_like()?;
+    let gt = coef.gt(0.0)?.where_cond(&neg_inf, &zero)?;
+    Ok(coef.lt(0.0)?.where_cond(&pos_inf, &gt)?)
+}
+
+impl Distribution for Kumaraswamy {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn batch_shape(&self) -> &[usize] {
+        self.params.batch_shape()
+    }
+
+    fn event_shape(&self) -> &[usize] {
+        &[]
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::UnitInterval
+    }
+
+    fn device(&self) -> &Device {
+        self.params.device()
+    }
+
+    fn dtype(&self) -> DType {
+        self.params.dtype()
+    }
+
+    fn has_rsample(&self) -> bool {
+        true
+    }
+
+    fn validate_args(&self) -> bool {
+        self.params.validate()
+    }
+
+    fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
+        let shape = self.params.sample_shape(sample_shape);
+        let u = rng.uniform(&shape, self.dtype(), self.device())?;
+        let x = self.params.out(self.quantile(&u.to_dtype(DType::F64)?)?)?;
+        // The quantile of u close to 0 or 1 can round to 0 or 1 (for example x = q^{1/a}
+        // underflows for small a): keep draws inside the open interval.
+        let (tiny, below_one) = match self.dtype() {
+            DType::F32 => (f32::MIN_POSITIVE as f64, 1.0 - f32::EPSILON as f64 / 2.0),
+            _ => (f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0),
+        };
+        Ok(x.clamp(tiny, below_one)?)
+    }
+
+    // ln a + ln b + (a − 1) ln x + (b − 1) ln(1 − x^a) inside (0, 1); at x = 0 and
+    // x = 1 the limits of the density (∞, finite or 0), and −∞ outside [0, 1] (with
+    // checks off). The interior formula is evaluated at a safe point elsewhere so no
+    // NaN reaches the gradient.
+    fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
+        let x = self.params.wide_value(value, &Constraint::UnitInterval)?;
+        let a = self.params.w_at(0, &x)?;
+        let b = self.params.w_at(1, &x)?;
+        let inside = x.gt(0.0)?.minimum(&x.lt(1.0)?)?;
+        let safe = inside.where_cond(&x, &filled(&x, 0.5)?)?;
+        let lx = safe.log()?;
+        let l1mxa = log1mexp(&(&a * &lx)?)?;
+        let ln_ab = (a.log()? + b.log()?)?;
+        let am1 = (&a - 1.0)?;
+        let bm1 = (&b - 1.0)?;
+        let lp = ((&ln_ab + (&am1 * lx)?)? + (&bm1 * l1mxa)?)?;
+        let at0 = (&ln_ab + edge_log(&am1)?)?;
+        let at1 = (&ln_ab + edge_log(&bm1)?)?;
+        let outside = filled(&x, f64::NEG_INFINITY)?;
+        let edge = x
+            .eq(0.0)?
+            .where_cond(&at0, &x.eq(1.0)?.where_cond(&at1, &outside)?)?;
+        self.params.out(inside.where_cond(&lp, &edge)?)
+    }
+
+    // 1 − (1 − x^a)^b = −expm1(b ln(1 − x^a)); 0 below the support and 1 above.
+    fn cdf(&self, value: &Tensor) -> Result<Tensor> {
+        let x = self.params.wide_value(value, &Constraint::UnitInterval)?;
+        let a = self.params.w_at(0, &x)?;
+        let b = self.params.w_at(1, &x)?;
+        let inside = x.gt(0.0)?.minimum(&x.lt(1.0)?)?;
+        let safe = inside.where_cond(&x, &filled(&x, 0.5)?)?;
+        let l1mxa = log1mexp(&(a * safe.log()?)?)?;
+        let f = special::expm1(&(b * l1mxa)?)?.neg()?;
+        let outer = x.ge(1.0)?.where_cond(&x.ones_like()?, &x.zeros_like()?)?;
+        self.params.out(inside.where_cond(&f, &outer)?)
+    }
+
+    fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        let q = self.params.probability(q)?.to_dtype(DType::F64)?;
+        self.params.out(self.quantile(&q)?)
+    }
+
+    // (1 − 1/b) + (1 − 1/a)(ψ(b + 1) + γ) − ln a − ln b, as torch.
+    fn entropy(&self) -> Result<Tensor> {
+        let (a, b) = (self.params.w(0), self.params.w(1));
+        let t1 = (1.0 - a.recip()?)?;
+        let t0 = (1.0 - b.recip()?)?;
+        let h_b = (special::digamma(&(b + 1.0)?)? + EULER_GAMMA)?;
+        self.params
+            .out(((t0 + (t1 * h_b)?)? - (a.log()? + b.log()?)?)?)
+    }
+
+    // E[X^n] = b B(1 + n/a, b).
+    fn mean(&self) -> Result<Tensor> {
+        self.params
+            .out(moment(self.params.w(0), self.params.w(1), 1.0)?)
+    }
+
+    // ((a − 1)/(ab − 1))^{1/a} in logarithms; NaN where a < 1 or b < 1 (no unique
+    // interior mode: the density is unbounded at an end) as torch's mask, and NaN at
+    // a = b = 1 (uniform). At a = 1 < b the mode is 0, at b = 1 < a it is 1.
+    //
+    // torch 2.x's formula (`log1p(−b)/b − log1p(−ab)`) is NaN for every valid
+    // parameter; this is the closed form it intends.
+    fn mode(&self) -> Result<Tensor> {
+        let (a, b) = (self.params.w(0), self.params.w(1));
+        let valid = a.ge(1.0)?.minimum(&b.ge(1.0)?)?;
+        let two = filled(a, 2.0)?;
+        let a = valid.where_cond(a, &two)?;
+        let b = valid.where_cond(b, &two)?;
+        let log_mode = (((&a - 1.0)?.log()? - ((&a * &b)? - 1.0)?.log()?)? / &a)?;
+        self.params
+            .out(valid.where_cond(&log_mode.exp()?, &filled(&a, f64::NAN)?)?)
+    }
+
+    fn variance(&self) -> Result<Tensor> {
+        let (a, b) = (self.params.w(0), self.params.w(1));
+        let m1 = moment(a, b, 1.0)?;
+        self.params.out((moment(a, b, 2.0)? - m1.sqr()?)?)
+    }
+
+    fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        let p = self.params.expanded(batch_shape)?;
+        let mut d = Kumaraswamy::new_with_validation(&p[0], &p[1], false)?;
+        d.set_validate_args(self.validate_args());
+        Ok(Box::new(d))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The n-th raw moment b·B(1 + n/a, b) = b·exp(lbeta(1 + n/a, b)).
+fn moment(a: &Tensor, b: &Tensor, n: f64) -> Result<Tensor> {
+    let arg = ((a.recip()? * n)? + 1.0)?;
+    Ok((b * special::lbeta(&arg, b)?.exp()?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log1mexp_matches_both_forms() {
+        // At the switch t = −ln 2 both forms are accurate; they must agree.
+        let t = -std::f64::consts::LN_2;
+        let a = (-t.exp_m1()).ln();
+        let b = (-t.exp()).ln_1p();
+        assert!((a - b).abs() <= 4.0 * f64::EPSILON * a.abs());
+        // Tiny x^a: ln(1 − e^t) ≈ −e^t to full relative precision.
+        let t = -50.0f64;
+        let want = -t.exp() - (2.0 * t).exp() / 2.0;
+        assert!((log1mexp_scalar(t) - want).abs() <= 2.0 * f64::EPSILON * want.abs());
+        assert_eq!(log1mexp_scalar(0.0), f64::NEG_INFINITY);
+    }
+}

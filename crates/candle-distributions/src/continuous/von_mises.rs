@@ -1,0 +1,238 @@
+//! The von Mises distribution on the circle.
+
+use crate::constraints::Constraint;
+use crate::distribution::{Distribution, Params};
+use crate::error::{Error, Result};
+use crate::rng::Generator;
+use crate::samplers::von_mises_rsample;
+use crate::special::kernel::{apply2, Map2};
+use crate::special::{i0e, i1e, von_mises as vm};
+use candle_core::{DType, Device, Tensor};
+use std::f64::consts::PI;
+
+/// The von Mises distribution with mean direction `loc` and `concentration` κ > 0.
+///
+/// Density `p(x) = e^{κ cos(x − loc)} / (2π I₀(κ))`, periodic in x (angles in
+/// radians). Mean and mode loc, circular variance 1 − I₁(κ)/I₀(κ) (torch's
+/// `variance`), entropy κ(1 − I₁/I₀) + ln(2π I₀(κ)). `rsample` draws by Best & Fisher's
+/// method and differentiates implicitly, dθ/dκ = −(∂F/∂κ)/p (torch has no VonMises
+/// rsample); draws lie in [−π, π). `cdf(x)` is ∫_{loc−π}^{x} p for x in
+/// [loc − π, loc + π], differentiable in x, loc and κ.
+///
+/// ```
+/// use candle_core::{Device, Tensor, Var};
+/// use candle_distributions::{Distribution, Generator, VonMises};
+/// let kappa = Var::new(4.0f64, &Device::Cpu)?;
+/// let d = VonMises::new(&Tensor::new(0.5f64, &Device::Cpu)?, kappa.as_tensor())?;
+/// let x = d.rsample(&[100], &mut Generator::new(3))?;
+/// let g = x.cos()?.mean_all()?.backward()?; // d E[cos x]/dκ through the draws
+/// assert!(g.get(&kappa).is_some());
+/// # Ok::<(), candle_distributions::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct VonMises {
+    p: Params,
+}
+
+const NAME: &str = "VonMises";
+
+impl VonMises {
+    /// VonMises(loc, concentration), broadcast against each other.
+    pub fn new(loc: &Tensor, concentration: &Tensor) -> Result<Self> {
+        Self::build(loc, concentration, None)
+    }
+
+    /// As [`VonMises::new`], with argument validation set for this instance.
+    pub fn new_with_validation(
+        loc: &Tensor,
+        concentration: &Tensor,
+        validate: bool,
+    ) -> Result<Self> {
+        Self::build(loc, concentration, Some(validate))
+    }
+
+    /// A scalar VonMises in f64.
+    pub fn from_scalars(loc: f64, concentration: f64, device: &Device) -> Result<Self> {
+        Self::new(
+            &Tensor::new(loc, device)?,
+            &Tensor::new(concentration, device)?,
+        )
+    }
+
+    fn build(loc: &Tensor, concentration: &Tensor, validate: Option<bool>) -> Result<Self> {
+        let p = Params::new(
+            NAME,
+            &[
+                ("loc", loc, Constraint::Real),
+                ("concentration", concentration, Constraint::Positive),
+            ],
+            validate,
+        )?;
+        Ok(VonMises { p })
+    }
+
+    /// The mean direction, broadcast to `batch_shape`.
+    pub fn loc(&self) -> &Tensor {
+        self.p.get(0)
+    }
+
+    /// κ, broadcast to `batch_shape`.
+    pub fn concentration(&self) -> &Tensor {
+        self.p.get(1)
+    }
+
+    /// Turns argument checks of `log_prob`/`cdf` on or off for this instance.
+    pub fn set_validate_args(&mut self, on: bool) {
+        self.p.set_validate(on);
+    }
+
+    /// A(κ) = I₁(κ)/I₀(κ), the mean resultant length.
+    fn resultant(&self) -> Result<Tensor> {
+        let k = self.p.w(1);
+        Ok((i1e(k)? / i0e(k)?)?)
+    }
+
+    /// ln(2π I₀(κ)) − κ = ln(2π i0e(κ)).
+    fn log_norm_minus_kappa(&self, k: &Tensor) -> Result<Tensor> {
+        Ok((i0e(k)?.log()? + (2.0 * PI).ln())?)
+    }
+}
+
+impl Distribution for VonMises {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn batch_shape(&self) -> &[usize] {
+        self.p.batch_shape()
+    }
+
+    fn event_shape(&self) -> &[usize] {
+        &[]
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::Real
+    }
+
+    fn device(&self) -> &Device {
+        self.p.device()
+    }
+
+    fn dtype(&self) -> DType {
+        self.p.dtype()
+    }
+
+    fn has_rsample(&self) -> bool {
+        true
+    }
+
+    fn validate_args(&self) -> bool {
+        self.p.validate()
+    }
+
+    fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
+        let shape = self.p.sample_shape(sample_shape);
+        let k = self.concentration().broadcast_as(shape.as_slice())?;
+        let theta = von_mises_rsample(&k, rng.next_draw())?;
+        let x = theta.broadcast_add(self.loc())?;
+        // Wrap into [−π, π); the whole turns subtracted carry no gradient.
+        let turns = ((&x + PI)? / (2.0 * PI))?.floor()?.detach();
+        Ok((x - (turns * (2.0 * PI))?)?)
+    }
+
+    // κ (cos(x − loc) − 1) − ln(2π i0e(κ))
+    fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
+        let x = self.p.wide_value(value, &Constraint::Real)?;
+        let (loc, k) = (self.p.w_at(0, &x)?, self.p.w_at(1, &x)?);
+        let c = ((x - loc)?.cos()? - 1.0)?;
+        self.p.out(((&k * c)? - self.log_norm_minus_kappa(&k)?)?)
+    }
+
+    fn cdf(&self, value: &Tensor) -> Result<Tensor> {
+        let x = self.p.wide_value(value, &Constraint::Real)?;
+        let (loc, k) = (self.p.w_at(0, &x)?, self.p.w_at(1, &x)?);
+        let theta = (x - loc)?;
+        if self.p.validate() {
+            let window = Constraint::Interval(-PI, PI);
+            if let Some((index, found)) = window.check(&theta)? {
+                return Err(Error::OutOfSupport {
+                    distribution: NAME,
+                    argument: "value",
+                    constraint: "within π of loc (cdf counts from loc − π)".into(),
+                    found: found
+                        + crate::constraints::host_f64(&self.loc().flatten_all()?)?
+                            .get(index % self.loc().elem_count().max(1))
+                            .copied()
+                            .unwrap_or(0.0),
+                    index,
+                });
+            }
+        }
+        let f = apply2(
+            &theta,
+            &k,
+            Map2 {
+                name: "von_mises_cdf",
+                f: vm::von_mises_cdf,
+                f32: vm::von_mises_cdf,
+                bwd: Some(cdf_bwd),
+            },
+        )?;
+        self.p.out(f)
+    }
+
+    fn entropy(&self) -> Result<Tensor> {
+        let k = self.p.w(1);
+        let a = self.resultant()?;
+        self.p
+            .out(((k * (1.0 - a)?)? + self.log_norm_minus_kappa(k)?)?)
+    }
+
+    fn mean(&self) -> Result<Tensor> {
+        Ok(self.loc().clone())
+    }
+
+    fn mode(&self) -> Result<Tensor> {
+        Ok(self.loc().clone())
+    }
+
+    fn variance(&self) -> Result<Tensor> {
+        self.p.out((1.0 - self.resultant()?)?)
+    }
+
+    fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        let t = self.p.expanded(batch_shape)?;
+        let mut d = VonMises::build(&t[0], &t[1], Some(false))?;
+        d.set_validate_args(self.validate_args());
+        Ok(Box::new(d))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Gradients of F(θ; κ): the density in θ, ∂F/∂κ in κ.
+fn cdf_bwd(
+    theta: &Tensor,
+    k: &Tensor,
+    _f: &Tensor,
+    g: &Tensor,
+) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    let to_c = |e: crate::Error| candle_core::Error::Msg(e.to_string());
+    let log_norm = (i0e(k).map_err(to_c)?.log()? + (2.0 * PI).ln())?;
+    let pdf = ((k * (theta.cos()? - 1.0)?)? - log_norm)?.exp()?;
+    let dk = apply2(
+        theta,
+        k,
+        Map2 {
+            name: "von_mises_cdf_dkappa",
+            f: vm::von_mises_cdf_dkappa,
+            f32: vm::von_mises_cdf_dkappa,
+            bwd: None,
+        },
+    )
+    .map_err(to_c)?;
+    Ok((Some((g * pdf)?), Some((g * dk)?)))
+}

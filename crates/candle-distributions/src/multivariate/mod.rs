@@ -1,0 +1,5 @@
+//! Multivariate distributions (a non-empty `event_shape`).
+
+pub mod dirichlet;
+
+pub use dirichlet::Dirichlet;

@@ -1,0 +1,106 @@
+//! Statistics shared by the sampler test files: the one-sample Kolmogorov–Smirnov test.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+/// Asymptotic Kolmogorov distribution tail with Stephens' small-sample correction
+/// (Stephens 1970): P(D_n > d) ≈ Q(d (√n + 0.12 + 0.11/√n)).
+pub fn ks_pvalue(d: f64, n: usize) -> f64 {
+    let sn = (n as f64).sqrt();
+    let lambda = (sn + 0.12 + 0.11 / sn) * d;
+    let mut p = 0.0;
+    for k in 1..=100 {
+        let t = 2.0 * (-1f64).powi(k - 1) * (-2.0 * (k as f64).powi(2) * lambda * lambda).exp();
+        p += t;
+        if t.abs() < 1e-16 {
+            break;
+        }
+    }
+    p.clamp(0.0, 1.0)
+}
+
+/// KS statistic of draws `x` against CDF values `f` evaluated at them.
+pub fn ks_stat(pairs: Vec<(f64, f64)>) -> f64 {
+    ks_stat_with_atoms(pairs.into_iter().map(|(x, f)| (x, f, f)).collect())
+}
+
+/// KS statistic for a law that may have atoms: each draw comes with the CDF's left
+/// limit F(x−) and its value F(x), and D = max_i max(i/n − F(x_i), F(x_i−) − (i−1)/n).
+/// (A draw clamped to the smallest positive float carries the mass of everything below
+/// it: F(x−) = 0 there while F(x) is that mass.)
+pub fn ks_stat_with_atoms(mut triples: Vec<(f64, f64, f64)>) -> f64 {
+    triples.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = triples.len() as f64;
+    let mut d: f64 = 0.0;
+    for (i, &(_, f_left, f)) in triples.iter().enumerate() {
+        d = d.max((i as f64 + 1.0) / n - f).max(f_left - i as f64 / n);
+    }
+    d
+}
+
+// ---------------------------------------------------------------------------
+// Reference JSON
+// ---------------------------------------------------------------------------
+
+/// Quotes every JSON number so that it reaches us as its decimal text: Rust's
+/// `str::parse::<f64>` is correctly rounded, while serde_json's default float parser is
+/// only best-effort (a 1-ulp error would make an f32-exact input inexact).
+pub fn quote_numbers(json: &str) -> String {
+    let bytes = json.as_bytes();
+    let mut out = String::with_capacity(json.len() + json.len() / 3);
+    let (mut i, mut start, mut in_str) = (0, 0, false);
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            match c {
+                b'\\' => i += 2,
+                b'"' => {
+                    in_str = false;
+                    i += 1
+                }
+                _ => i += 1,
+            }
+        } else if c == b'"' {
+            in_str = true;
+            i += 1;
+        } else if c == b'-' || c.is_ascii_digit() {
+            out.push_str(&json[start..i]);
+            let s = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            out.push('"');
+            out.push_str(&json[s..i]);
+            out.push('"');
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&json[start..]);
+    out
+}
+
+pub fn num(v: &Value) -> f64 {
+    match v.as_str() {
+        Some("nan") => f64::NAN,
+        Some("inf") => f64::INFINITY,
+        Some("-inf") => f64::NEG_INFINITY,
+        Some(s) => s
+            .parse()
+            .unwrap_or_else(|e| panic!("bad number {s:?}: {e}")),
+        None => panic!("expected a number, found {v}"),
+    }
+}
+
+pub fn nums(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, found {v}"))
+        .iter()
+        .map(num)
+        .collect()
+}
+
