@@ -333,6 +333,37 @@ pub(crate) fn broadcast_to(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
     }
 }
 
+/// The `Distribution` methods that every [`Params`]-based univariate family writes the
+/// same way (batch shape, no event shape, device, dtype, rsample available, validation
+/// flag, `as_any`), for an `impl Distribution` block: `params_methods!(p);` names the
+/// field that holds the `Params`.
+macro_rules! params_methods {
+    ($field:ident) => {
+        fn batch_shape(&self) -> &[usize] {
+            self.$field.batch_shape()
+        }
+        fn event_shape(&self) -> &[usize] {
+            &[]
+        }
+        fn device(&self) -> &candle_core::Device {
+            self.$field.device()
+        }
+        fn dtype(&self) -> candle_core::DType {
+            self.$field.dtype()
+        }
+        fn has_rsample(&self) -> bool {
+            true
+        }
+        fn validate_args(&self) -> bool {
+            self.$field.validate()
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    };
+}
+pub(crate) use params_methods;
+
 /// The parameters of a distribution with its own constructor (not a location-scale
 /// family): broadcast to one shape and dtype, checked against their constraints, with
 /// the argument checks shared by all methods.

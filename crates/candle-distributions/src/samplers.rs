@@ -127,9 +127,16 @@ pub fn standard_gamma(alpha: f64, s: &mut ElementStream, tiny: f64) -> f64 {
 /// of the output dtype): a draw of exactly 0 or 1 has log-density ±∞ and NaN gradients.
 #[inline]
 pub fn beta(a: f64, b: f64, s: &mut ElementStream, tiny: f64, one_below: f64) -> f64 {
-    let la = standard_gamma_ln(a, s);
-    let lb = standard_gamma_ln(b, s);
-    let x = crate::special::scalar::sigmoid(la - lb);
+    let x = if a >= 1.0 && b >= 1.0 {
+        // Both Gammas are far from underflow: the plain ratio, no logarithms.
+        let ga = marsaglia_tsang(a, s);
+        let gb = marsaglia_tsang(b, s);
+        ga / (ga + gb)
+    } else {
+        let la = standard_gamma_ln(a, s);
+        let lb = standard_gamma_ln(b, s);
+        crate::special::scalar::sigmoid(la - lb)
+    };
     if x.is_nan() {
         x
     } else {
@@ -145,6 +152,23 @@ pub fn dirichlet(alpha: &[f64], s: &mut ElementStream, tiny: f64, one_below: f64
     if alpha.len() == 1 {
         // One category: the simplex is the point {1}.
         out[0] = 1.0;
+        return;
+    }
+    if alpha.iter().all(|&a| a >= 1.0) {
+        // No Gamma near underflow: normalize directly, without logarithms.
+        let mut sum = 0.0;
+        for (o, &a) in out.iter_mut().zip(alpha) {
+            *o = marsaglia_tsang(a, s);
+            sum += *o;
+        }
+        for o in out.iter_mut() {
+            let x = *o / sum;
+            *o = if x.is_nan() {
+                x
+            } else {
+                x.clamp(tiny, one_below)
+            };
+        }
         return;
     }
     let mut max = f64::NEG_INFINITY;
@@ -416,7 +440,7 @@ impl candle_core::CustomOp2 for BetaOp {
         Ok((out, l1.shape().clone()))
     }
 
-    // g·dx/da and g·dx/db in one pass (no further derivatives).
+    // g·dx/da and g·dx/db (no further derivatives), on the two-lane slice kernels.
     fn bwd(
         &self,
         a: &Tensor,
@@ -424,16 +448,79 @@ impl candle_core::CustomOp2 for BetaOp {
         x: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        fn f(a: f64, b: f64, x: f64, g: f64) -> (f64, f64) {
-            let (da, db) = crate::special::beta::beta_implicit_grad(a, b, x);
-            (g * da, g * db)
+        let f32 = a.dtype() == candle_core::DType::F32;
+        let shape = x.shape().clone();
+        let (a, b, x, g) = (host64(a)?, host64(b)?, host64(x)?, host64(g)?);
+        let (mut da, mut db) = beta_grads(&a, &b, &x, f32);
+        for ((da, db), g) in da.iter_mut().zip(db.iter_mut()).zip(&g) {
+            *da *= g;
+            *db *= g;
         }
-        fn f32(a: f64, b: f64, x: f64, g: f64) -> (f64, f64) {
-            let (da, db) = crate::special::beta::beta_implicit_grad_f32(a, b, x);
-            (g * da, g * db)
+        Ok((
+            Some(from_f64(da, &shape, f32)?),
+            Some(from_f64(db, &shape, f32)?),
+        ))
+    }
+}
+
+/// (dx/da, dx/db) of Beta draws, elementwise over slices, in parallel chunks of the
+/// two-lane slice kernels (`f32`: the variant that stops at f32 accuracy).
+fn beta_grads(a: &[f64], b: &[f64], x: &[f64], f32: bool) -> (Vec<f64>, Vec<f64>) {
+    let n = a.len();
+    let mut da = vec![0f64; n];
+    let mut db = vec![0f64; n];
+    const C: usize = 1 << 12;
+    da.par_chunks_mut(C)
+        .zip(db.par_chunks_mut(C))
+        .enumerate()
+        .for_each(|(c, (pa, pb))| {
+            let r = c * C..c * C + pa.len();
+            if f32 {
+                crate::special::beta::beta_implicit_grad_f32_slice(
+                    &a[r.clone()],
+                    &b[r.clone()],
+                    &x[r],
+                    pa,
+                    pb,
+                );
+            } else {
+                crate::special::beta::beta_implicit_grad_slice(
+                    &a[r.clone()],
+                    &b[r.clone()],
+                    &x[r],
+                    pa,
+                    pb,
+                );
+            }
+        });
+    (da, db)
+}
+
+/// The elements of a CPU float tensor as f64, in logical order.
+fn host64(t: &Tensor) -> CResult<Vec<f64>> {
+    let (s, l) = t.storage_and_layout();
+    match &*s {
+        candle_core::Storage::Cpu(CpuStorage::F64(v)) => Ok(gather(v, l).into_owned()),
+        candle_core::Storage::Cpu(CpuStorage::F32(v)) => {
+            Ok(gather(v, l).iter().map(|&x| x as f64).collect())
         }
-        let (da, db) = map4_pair([a, b, x, g], f, f32)?;
-        Ok((Some(da), Some(db)))
+        _ => Err(candle_core::Error::Msg(
+            "expected an f32/f64 CPU tensor".into(),
+        )),
+    }
+}
+
+/// A CPU tensor of `shape` from f64 values, in f32 if `f32`.
+fn from_f64(v: Vec<f64>, shape: &Shape, f32: bool) -> CResult<Tensor> {
+    let cpu = candle_core::Device::Cpu;
+    if f32 {
+        Tensor::from_vec(
+            v.into_iter().map(|x| x as f32).collect::<Vec<f32>>(),
+            shape,
+            &cpu,
+        )
+    } else {
+        Tensor::from_vec(v, shape, &cpu)
     }
 }
 
@@ -516,45 +603,37 @@ impl candle_core::CustomOp2 for DirichletWeight {
     ) -> CResult<(CpuStorage, Shape)> {
         let k = *l1.dims().last().unwrap_or(&1);
         let run = |alpha: &[f64], x: &[f64], f32: bool| -> Vec<f64> {
-            let mut out = vec![0f64; alpha.len()];
-            if k == 0 {
-                return out;
+            if k <= 1 {
+                // One category: x = 1 whatever α.
+                return vec![0f64; alpha.len()];
             }
-            let row = |r: usize, o: &mut [f64]| {
-                let (a, x) = (&alpha[r * k..(r + 1) * k], &x[r * k..(r + 1) * k]);
-                if k == 1 {
-                    o[0] = 0.0;
-                    return;
-                }
+            // D_i = dx_i/dα_i: the marginal Beta(α_i, α₀ − α_i) implicit gradient.
+            let mut b = vec![0f64; alpha.len()];
+            for (a, bb) in alpha.chunks(k).zip(b.chunks_mut(k)) {
                 let a0: f64 = a.iter().sum();
-                let xs: f64 = x.iter().sum();
+                for (ai, bi) in a.iter().zip(bb.iter_mut()) {
+                    *bi = a0 - ai;
+                }
+            }
+            let (mut d, _) = beta_grads(alpha, &b, x, f32);
+            for (xr, dr) in x.chunks(k).zip(d.chunks_mut(k)) {
+                let xs: f64 = xr.iter().sum();
                 for i in 0..k {
                     // Σ_{j≠i} x_j: directly where x_i > 1/2 (the subtraction would
                     // cancel), else as the total minus x_i.
-                    let rest = if x[i] > 0.5 {
-                        x.iter()
+                    let rest = if xr[i] > 0.5 {
+                        xr.iter()
                             .enumerate()
                             .filter(|(j, _)| *j != i)
                             .map(|(_, v)| v)
                             .sum::<f64>()
                     } else {
-                        xs - x[i]
+                        xs - xr[i]
                     };
-                    let d = if f32 {
-                        crate::special::beta::beta_implicit_grad_f32(a[i], a0 - a[i], x[i]).0
-                    } else {
-                        crate::special::beta::beta_implicit_grad(a[i], a0 - a[i], x[i]).0
-                    };
-                    o[i] = d / rest;
+                    dr[i] /= rest;
                 }
-            };
-            const ROWS: usize = 1 << 10;
-            out.par_chunks_mut(ROWS * k).enumerate().for_each(|(c, p)| {
-                for (j, o) in p.chunks_mut(k).enumerate() {
-                    row(c * ROWS + j, o);
-                }
-            });
-            out
+            }
+            d
         };
         let out = match (s1, s2) {
             (CpuStorage::F64(a), CpuStorage::F64(x)) => {

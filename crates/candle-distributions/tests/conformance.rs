@@ -213,7 +213,11 @@ fn load_cases(path: &str, expected: usize) -> Vec<Case> {
             let n = case.values.len();
             assert!(n > 0);
             assert_eq!(case.log_prob.len(), n, "{}: lengths", case.dist);
-            assert!(case.cdf.is_empty() || case.cdf.len() == n, "{}: lengths", case.dist);
+            assert!(
+                case.cdf.is_empty() || case.cdf.len() == n,
+                "{}: lengths",
+                case.dist
+            );
             for (_, g) in case.grad_log_prob.iter().chain(&case.grad_cdf) {
                 assert_eq!(g.len(), n, "{}: gradient lengths", case.dist);
             }

@@ -13,7 +13,10 @@ use serde_json::Value;
 mod common;
 use common::{num, nums, quote_numbers};
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../reference/dirichlet.json");
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../reference/dirichlet.json"
+);
 
 fn rows(v: &Value) -> Vec<Vec<f64>> {
     v.as_array().expect("rows").iter().map(nums).collect()
@@ -61,19 +64,27 @@ fn dirichlet_conformance_with_mpmath_reference() {
                         worst[di] = worst[di].max((o - r).abs() / r.abs());
                     }
                     if !close(o, r, dtype) {
-                        fails.push(format!("case {ci} {dtype:?} {what}[{i}]: ours {o:e}, ref {r:e}"));
+                        fails.push(format!(
+                            "case {ci} {dtype:?} {what}[{i}]: ours {o:e}, ref {r:e}"
+                        ));
                     }
                 }
             };
             // One row of parameters per value, so each row's gradient is its own.
             let a_rows: Vec<f64> = (0..n).flat_map(|_| alpha.iter().copied()).collect();
             let av = Var::from_tensor(
-                &Tensor::from_vec(a_rows, (n, k), &Device::Cpu).unwrap().to_dtype(dtype).unwrap(),
+                &Tensor::from_vec(a_rows, (n, k), &Device::Cpu)
+                    .unwrap()
+                    .to_dtype(dtype)
+                    .unwrap(),
             )
             .unwrap();
             let x: Vec<f64> = values.iter().flatten().copied().collect();
             let xv = Var::from_tensor(
-                &Tensor::from_vec(x, (n, k), &Device::Cpu).unwrap().to_dtype(dtype).unwrap(),
+                &Tensor::from_vec(x, (n, k), &Device::Cpu)
+                    .unwrap()
+                    .to_dtype(dtype)
+                    .unwrap(),
             )
             .unwrap();
             let d = Dirichlet::new(av.as_tensor()).unwrap();
@@ -81,18 +92,45 @@ fn dirichlet_conformance_with_mpmath_reference() {
             check("log_prob", &host(&lp), &nums(&c["log_prob"]));
             let g = lp.sum_all().unwrap().backward().unwrap();
             let flat = |v: &Value| rows(v).into_iter().flatten().collect::<Vec<f64>>();
-            check("d lp/d concentration", &host(g.get(&av).unwrap()), &flat(&c["grad_log_prob"]["concentration"]));
-            check("d lp/d value", &host(g.get(&xv).unwrap()), &flat(&c["grad_log_prob"]["value"]));
+            check(
+                "d lp/d concentration",
+                &host(g.get(&av).unwrap()),
+                &flat(&c["grad_log_prob"]["concentration"]),
+            );
+            check(
+                "d lp/d value",
+                &host(g.get(&xv).unwrap()),
+                &flat(&c["grad_log_prob"]["value"]),
+            );
             let one = Dirichlet::new(
-                &Tensor::new(alpha.as_slice(), &Device::Cpu).unwrap().to_dtype(dtype).unwrap(),
+                &Tensor::new(alpha.as_slice(), &Device::Cpu)
+                    .unwrap()
+                    .to_dtype(dtype)
+                    .unwrap(),
             )
             .unwrap();
-            check("entropy", &host(&one.entropy().unwrap()), &[num(&c["entropy"])]);
+            check(
+                "entropy",
+                &host(&one.entropy().unwrap()),
+                &[num(&c["entropy"])],
+            );
             check("mean", &host(&one.mean().unwrap()), &nums(&c["mean"]));
-            check("variance", &host(&one.variance().unwrap()), &nums(&c["variance"]));
+            check(
+                "variance",
+                &host(&one.variance().unwrap()),
+                &nums(&c["variance"]),
+            );
             check("mode", &host(&one.mode().unwrap()), &nums(&c["mode"]));
         }
     }
-    println!("Dirichlet: max relative error f64 {:.2e}, f32 {:.2e}", worst[0], worst[1]);
-    assert!(fails.is_empty(), "{} mismatches:\n{}", fails.len(), fails.join("\n"));
+    println!(
+        "Dirichlet: max relative error f64 {:.2e}, f32 {:.2e}",
+        worst[0], worst[1]
+    );
+    assert!(
+        fails.is_empty(),
+        "{} mismatches:\n{}",
+        fails.len(),
+        fails.join("\n")
+    );
 }

@@ -46,6 +46,25 @@ fn bounds(dtype: DType) -> (f64, f64) {
     }
 }
 
+/// (x, F(x−), F(x)) per draw: a draw at the smallest positive float carries the mass
+/// below it (F(x−) = 0), one at the largest float below 1 (with `unit_clamp`) the mass
+/// above it (F = 1).
+fn with_atoms(xs: &[f64], fs: &[f64], dtype: DType, unit_clamp: bool) -> Vec<(f64, f64, f64)> {
+    let (tiny, one_below) = bounds(dtype);
+    xs.iter()
+        .zip(fs)
+        .map(|(&x, &f)| {
+            if x == tiny {
+                (x, 0.0, f)
+            } else if unit_clamp && x == one_below {
+                (x, f, 1.0)
+            } else {
+                (x, f, f)
+            }
+        })
+        .collect()
+}
+
 /// KS test of `n` draws of `d` against its own cdf (checked against mpmath by the
 /// conformance tests), with draws at the clamp values treated as atoms.
 fn ks_check(d: &dyn Distribution, seed: u64, label: &str, unit_clamp: bool) {
@@ -53,20 +72,7 @@ fn ks_check(d: &dyn Distribution, seed: u64, label: &str, unit_clamp: bool) {
     let xs = host(&x);
     assert!(xs.iter().all(|v| v.is_finite()), "{label}: non-finite draw");
     let f = host(&d.cdf(&x).unwrap());
-    let (tiny, one_below) = bounds(d.dtype());
-    let triples = xs
-        .iter()
-        .zip(&f)
-        .map(|(&x, &f)| {
-            if x == tiny {
-                (x, 0.0, f) // everything below the clamp landed here
-            } else if unit_clamp && x == one_below {
-                (x, f, 1.0) // everything above landed here
-            } else {
-                (x, f, f)
-            }
-        })
-        .collect();
+    let triples = with_atoms(&xs, &f, d.dtype(), unit_clamp);
     let dstat = ks_stat_with_atoms(triples);
     let p = ks_pvalue(dstat, N);
     assert!(
@@ -224,20 +230,7 @@ fn dirichlet_marginals_ks_and_simplex() {
                 let m = Beta::new(&t(alpha[i], dtype), &t(a0 - alpha[i], dtype)).unwrap();
                 let xs = host(&xi);
                 let f = host(&m.cdf(&xi).unwrap());
-                let (tiny, one_below) = bounds(dtype);
-                let triples = xs
-                    .iter()
-                    .zip(&f)
-                    .map(|(&x, &f)| {
-                        if x == tiny {
-                            (x, 0.0, f)
-                        } else if x == one_below {
-                            (x, f, 1.0)
-                        } else {
-                            (x, f, f)
-                        }
-                    })
-                    .collect();
+                let triples = with_atoms(&xs, &f, dtype, true);
                 let dstat = ks_stat_with_atoms(triples);
                 let p = ks_pvalue(dstat, N);
                 assert!(

@@ -214,13 +214,23 @@ fn step2_invalid_parameters_are_named() {
         expect_param(Gamma::new(&b, &one), "Gamma", "concentration", bad);
         expect_param(Gamma::new(&one, &b), "Gamma", "rate", bad);
         expect_param(Chi2::new(&b), "Chi2", "df", bad);
-        expect_param(InverseGamma::new(&b, &one), "InverseGamma", "concentration", bad);
+        expect_param(
+            InverseGamma::new(&b, &one),
+            "InverseGamma",
+            "concentration",
+            bad,
+        );
         expect_param(Beta::new(&b, &one), "Beta", "concentration1", bad);
         expect_param(Beta::new(&one, &b), "Beta", "concentration0", bad);
         expect_param(StudentT::new(&b, &zero, &one), "StudentT", "df", bad);
         expect_param(StudentT::new(&one, &zero, &b), "StudentT", "scale", bad);
         expect_param(FisherSnedecor::new(&one, &b), "FisherSnedecor", "df2", bad);
-        expect_param(Kumaraswamy::new(&b, &one), "Kumaraswamy", "concentration1", bad);
+        expect_param(
+            Kumaraswamy::new(&b, &one),
+            "Kumaraswamy",
+            "concentration1",
+            bad,
+        );
         expect_param(VonMises::new(&zero, &b), "VonMises", "concentration", bad);
         expect_param(
             TruncatedNormal::new(&zero, &b, &t(&[-1.0, -1.0]), &one),
@@ -238,7 +248,14 @@ fn step2_invalid_parameters_are_named() {
     // high must exceed low.
     let r = TruncatedNormal::new(&zero, &one, &t(&[-1.0, 2.0]), &t(&[1.0, 2.0]));
     assert!(
-        matches!(&r, Err(Error::InvalidParameter { distribution: "TruncatedNormal", parameter: "high", .. })),
+        matches!(
+            &r,
+            Err(Error::InvalidParameter {
+                distribution: "TruncatedNormal",
+                parameter: "high",
+                ..
+            })
+        ),
         "{r:?}"
     );
     // A Dirichlet needs a category dimension.
@@ -258,12 +275,24 @@ fn step2_out_of_support_values_are_errors() {
     let bad_unit = t(&[0.5, 1.5]);
     let cases: Vec<(Box<dyn Distribution>, &Tensor)> = vec![
         (Box::new(Gamma::new(&s(2.0), &s(1.0)).unwrap()), &bad_pos),
-        (Box::new(InverseGamma::new(&s(2.0), &s(1.0)).unwrap()), &bad_pos),
+        (
+            Box::new(InverseGamma::new(&s(2.0), &s(1.0)).unwrap()),
+            &bad_pos,
+        ),
         (Box::new(Chi2::new(&s(2.0)).unwrap()), &bad_pos),
-        (Box::new(FisherSnedecor::new(&s(2.0), &s(3.0)).unwrap()), &bad_pos),
+        (
+            Box::new(FisherSnedecor::new(&s(2.0), &s(3.0)).unwrap()),
+            &bad_pos,
+        ),
         (Box::new(Beta::new(&s(2.0), &s(3.0)).unwrap()), &bad_unit),
-        (Box::new(Kumaraswamy::new(&s(2.0), &s(3.0)).unwrap()), &bad_unit),
-        (Box::new(ContinuousBernoulli::new(&s(0.3)).unwrap()), &bad_unit),
+        (
+            Box::new(Kumaraswamy::new(&s(2.0), &s(3.0)).unwrap()),
+            &bad_unit,
+        ),
+        (
+            Box::new(ContinuousBernoulli::new(&s(0.3)).unwrap()),
+            &bad_unit,
+        ),
         (
             Box::new(TruncatedNormal::new(&s(0.0), &s(1.0), &s(-1.0), &s(1.0)).unwrap()),
             &bad_unit,
@@ -272,7 +301,11 @@ fn step2_out_of_support_values_are_errors() {
     for (d, v) in &cases {
         for r in [d.log_prob(v), d.cdf(v)] {
             match r {
-                Err(Error::OutOfSupport { distribution, index, .. }) => {
+                Err(Error::OutOfSupport {
+                    distribution,
+                    index,
+                    ..
+                }) => {
                     assert_eq!(distribution, d.name());
                     assert_eq!(index, 1);
                 }
@@ -284,19 +317,31 @@ fn step2_out_of_support_values_are_errors() {
     let dir = Dirichlet::new(&t(&[1.0, 2.0, 3.0])).unwrap();
     assert!(matches!(
         dir.log_prob(&t(&[0.5, 0.5, 0.5])),
-        Err(Error::OutOfSupport { distribution: "Dirichlet", .. })
+        Err(Error::OutOfSupport {
+            distribution: "Dirichlet",
+            ..
+        })
     ));
     // VonMises' cdf counts from loc − π: values beyond loc ± π are rejected.
     let vm = VonMises::new(&s(1.0), &s(2.0)).unwrap();
     assert!(vm.cdf(&s(1.0 + 3.0)).is_ok());
     assert!(matches!(
         vm.cdf(&s(1.0 + 3.5)),
-        Err(Error::OutOfSupport { distribution: "VonMises", .. })
+        Err(Error::OutOfSupport {
+            distribution: "VonMises",
+            ..
+        })
     ));
     // icdf arguments outside [0, 1].
     let k = Kumaraswamy::new(&s(2.0), &s(3.0)).unwrap();
     assert!(matches!(k.icdf(&s(1.5)), Err(Error::OutOfSupport { .. })));
     // Methods without a closed form say so.
     let g = Gamma::new(&s(2.0), &s(1.0)).unwrap();
-    assert!(matches!(g.icdf(&s(0.5)), Err(Error::NotImplemented { distribution: "Gamma", .. })));
+    assert!(matches!(
+        g.icdf(&s(0.5)),
+        Err(Error::NotImplemented {
+            distribution: "Gamma",
+            ..
+        })
+    ));
 }

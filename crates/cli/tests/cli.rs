@@ -310,7 +310,16 @@ fn bad_input_exits_2_with_one_line() {
     let (_, _, err) = run(&["sample", "gamma"]);
     assert!(err.contains("concentration, rate"), "{err}");
     // The implicit-reparameterization families are available by name too.
-    let (code, out, err) = run(&["eval", "beta", "-p", "concentration1=2", "-p", "concentration0=3", "-v", "0.25"]);
+    let (code, out, err) = run(&[
+        "eval",
+        "beta",
+        "-p",
+        "concentration1=2",
+        "-p",
+        "concentration0=3",
+        "-v",
+        "0.25",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("cdf"), "{out}");
     let (_, _, err) = run(&[

@@ -1,19 +1,19 @@
 //! The Beta distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::beta_rsample;
 use crate::special::{betainc, digamma, lbeta, xlogy};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 
 /// The Beta distribution with `concentration1` a > 0 and `concentration0` b > 0
 /// (torch's names: a weighs the 1 end, b the 0 end).
 ///
 /// Density `p(x) = x^{a−1}(1 − x)^{b−1} / B(a, b)` on (0, 1). Mean a/(a + b),
-/// variance ab/((a + b)²(a + b + 1)), mode as torch's (see [`Beta::mode`]-method docs
-/// on the trait impl). `cdf` is the regularized incomplete beta function I_x(a, b),
+/// variance ab/((a + b)²(a + b + 1)); mode as torch's, (a − 1)₊/((a − 1)₊ + (b − 1)₊), NaN
+/// for a = b = 1 and 1 when a, b < 1. `cdf` is the regularized incomplete beta function I_x(a, b),
 /// differentiable in x, a and b. `rsample` draws x = G_a/(G_a + G_b) from two Gammas
 /// formed in log space (no exact 0 or 1 even for a, b ≪ 1; draws are clamped into
 /// [tiny, 1 − ε/2] of the dtype) with the exact implicit gradient
@@ -88,36 +88,13 @@ impl Beta {
 }
 
 impl Distribution for Beta {
+    params_methods!(p);
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.p.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::UnitInterval
-    }
-
-    fn device(&self) -> &Device {
-        self.p.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.p.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.p.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -179,9 +156,5 @@ impl Distribution for Beta {
         let mut d = Beta::build(&t[0], &t[1], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }

@@ -1,7 +1,7 @@
 //! The continuous Bernoulli distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply1, apply2, Map1, Map2};
@@ -490,36 +490,13 @@ fn filled(like: &Tensor, v: f64) -> Result<Tensor> {
 }
 
 impl Distribution for ContinuousBernoulli {
+    params_methods!(params);
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.params.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::UnitInterval
-    }
-
-    fn device(&self) -> &Device {
-        self.params.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.params.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.params.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -597,10 +574,6 @@ impl Distribution for ContinuousBernoulli {
         };
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

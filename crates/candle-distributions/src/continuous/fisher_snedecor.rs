@@ -1,14 +1,14 @@
 //! The Fisher–Snedecor (F) distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::{standard_gamma_rsample, unit_bounds};
 use crate::special::kernel::{apply3, apply3_pair, Map3};
 use crate::special::scalar::betainc_grad_xy;
 use crate::special::{beta::betainc_xy, digamma, lbeta, log1p};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 
 /// The Fisher–Snedecor distribution F(`df1` d₁, `df2` d₂), d₁, d₂ > 0: the law of
 /// (X₁/d₁)/(X₂/d₂) for independent X_i ~ χ²(d_i).
@@ -84,36 +84,13 @@ fn nan_unless(cond: Tensor, v: Tensor) -> Result<Tensor> {
 }
 
 impl Distribution for FisherSnedecor {
+    params_methods!(p);
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.p.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::Positive
-    }
-
-    fn device(&self) -> &Device {
-        self.p.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.p.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.p.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -188,10 +165,6 @@ impl Distribution for FisherSnedecor {
         let mut d = FisherSnedecor::build(&t[0], &t[1], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

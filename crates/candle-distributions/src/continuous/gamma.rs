@@ -1,12 +1,12 @@
 //! The Gamma distribution, and Chi2 as its special case.
 
 use crate::constraints::Constraint;
-use crate::distribution::{broadcast_to, Distribution, Params};
+use crate::distribution::{broadcast_to, params_methods, Distribution, Params};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
 use crate::samplers::gamma_rsample;
 use crate::special::{digamma, gammainc_p, lgamma, xlogy};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 
 /// The Gamma distribution with shape `concentration` α > 0 and `rate` β > 0.
 ///
@@ -109,36 +109,13 @@ impl Gamma {
 }
 
 impl Distribution for Gamma {
+    params_methods!(p);
     fn name(&self) -> &'static str {
         self.p.dist()
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.p.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::NonNegative
-    }
-
-    fn device(&self) -> &Device {
-        self.p.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.p.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.p.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -193,9 +170,5 @@ impl Distribution for Gamma {
         let mut d = Gamma::build(self.p.dist(), &t[0], &t[1], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }

@@ -1,7 +1,7 @@
 //! The generalized Pareto distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{broadcast_shapes, Distribution, Params};
+use crate::distribution::{broadcast_shapes, params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply2, Map2};
@@ -431,16 +431,9 @@ fn gp_e_dxi(xi: &Tensor, w: &Tensor) -> Result<Tensor> {
 }
 
 impl Distribution for GeneralizedPareto {
+    params_methods!(params);
     fn name(&self) -> &'static str {
         NAME
-    }
-
-    fn batch_shape(&self) -> &[usize] {
-        self.params.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
     }
 
     /// `[loc, loc − scale/concentration]` where concentration < 0, `[loc, +∞]`
@@ -456,22 +449,6 @@ impl Distribution for GeneralizedPareto {
                 low: self.loc().clone(),
             },
         }
-    }
-
-    fn device(&self) -> &Device {
-        self.params.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.params.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.params.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -548,10 +525,6 @@ impl Distribution for GeneralizedPareto {
         let mut d = GeneralizedPareto::new_with_validation(&p[0], &p[1], &p[2], false)?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

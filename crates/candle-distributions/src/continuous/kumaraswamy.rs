@@ -1,7 +1,7 @@
 //! The Kumaraswamy distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply1, Map1};
@@ -153,36 +153,13 @@ fn edge_log(coef: &Tensor) -> Result<Tensor> {
 }
 
 impl Distribution for Kumaraswamy {
+    params_methods!(params);
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.params.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::UnitInterval
-    }
-
-    fn device(&self) -> &Device {
-        self.params.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.params.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.params.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -285,10 +262,6 @@ impl Distribution for Kumaraswamy {
         let mut d = Kumaraswamy::new_with_validation(&p[0], &p[1], false)?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

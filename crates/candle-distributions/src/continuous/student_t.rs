@@ -1,14 +1,14 @@
 //! Student's t distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::standard_gamma_rsample;
 use crate::special::kernel::{apply2, Map2};
 use crate::special::scalar::betainc_grad_xy;
 use crate::special::{beta as sbeta, digamma, gamma as sgamma, lgamma, log1p};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use std::f64::consts::PI;
 
 /// Student's t distribution with `df` ν > 0 degrees of freedom, location `loc` and
@@ -97,36 +97,13 @@ impl StudentT {
 }
 
 impl Distribution for StudentT {
+    params_methods!(p);
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.p.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::Real
-    }
-
-    fn device(&self) -> &Device {
-        self.p.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.p.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.p.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -206,10 +183,6 @@ impl Distribution for StudentT {
         let mut d = StudentT::build(&t[0], &t[1], &t[2], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

@@ -1,7 +1,7 @@
 //! The truncated normal distribution.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
 use crate::special::kernel::{apply2, apply3, Map2, Map3};
@@ -325,16 +325,9 @@ fn standard_icdf_bwd(
 }
 
 impl Distribution for TruncatedNormal {
+    params_methods!(p);
     fn name(&self) -> &'static str {
         NAME
-    }
-
-    fn batch_shape(&self) -> &[usize] {
-        self.p.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
     }
 
     fn support(&self) -> Constraint {
@@ -342,22 +335,6 @@ impl Distribution for TruncatedNormal {
             low: self.low().clone(),
             high: self.high().clone(),
         }
-    }
-
-    fn device(&self) -> &Device {
-        self.p.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.p.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.p.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -443,10 +420,6 @@ impl Distribution for TruncatedNormal {
         let mut d = TruncatedNormal::build(&t[0], &t[1], &t[2], &t[3], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

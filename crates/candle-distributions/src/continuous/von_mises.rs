@@ -1,13 +1,13 @@
 //! The von Mises distribution on the circle.
 
 use crate::constraints::Constraint;
-use crate::distribution::{Distribution, Params};
+use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
 use crate::samplers::von_mises_rsample;
 use crate::special::kernel::{apply2, Map2};
 use crate::special::{i0e, i1e, von_mises as vm};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use std::f64::consts::PI;
 
 /// The von Mises distribution with mean direction `loc` and `concentration` κ > 0.
@@ -99,36 +99,13 @@ impl VonMises {
 }
 
 impl Distribution for VonMises {
+    params_methods!(p);
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn batch_shape(&self) -> &[usize] {
-        self.p.batch_shape()
-    }
-
-    fn event_shape(&self) -> &[usize] {
-        &[]
-    }
-
     fn support(&self) -> Constraint {
         Constraint::Real
-    }
-
-    fn device(&self) -> &Device {
-        self.p.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.p.dtype()
-    }
-
-    fn has_rsample(&self) -> bool {
-        true
-    }
-
-    fn validate_args(&self) -> bool {
-        self.p.validate()
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
@@ -206,10 +183,6 @@ impl Distribution for VonMises {
         let mut d = VonMises::build(&t[0], &t[1], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

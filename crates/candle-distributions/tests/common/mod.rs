@@ -103,4 +103,3 @@ pub fn nums(v: &Value) -> Vec<f64> {
         .map(num)
         .collect()
 }
-
