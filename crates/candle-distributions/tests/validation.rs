@@ -345,3 +345,65 @@ fn step2_out_of_support_values_are_errors() {
         })
     ));
 }
+
+/// Shape rules for the step-2 families: draws are `sample_shape ++ batch_shape
+/// (++ event_shape)`, log_prob returns one number per event, expand broadcasts the batch.
+#[test]
+fn step2_shapes_and_expand() {
+    let two = t(&[1.5, 2.5]);
+    let zero = t(&[0.0, 0.5]);
+    let dists: Vec<Box<dyn Distribution>> = vec![
+        Box::new(Gamma::new(&two, &two).unwrap()),
+        Box::new(Chi2::new(&two).unwrap()),
+        Box::new(InverseGamma::new(&two, &two).unwrap()),
+        Box::new(Beta::new(&two, &two).unwrap()),
+        Box::new(StudentT::new(&two, &zero, &two).unwrap()),
+        Box::new(FisherSnedecor::new(&two, &two).unwrap()),
+        Box::new(Kumaraswamy::new(&two, &two).unwrap()),
+        Box::new(GeneralizedPareto::new(&zero, &two, &t(&[0.1, -0.2])).unwrap()),
+        Box::new(ContinuousBernoulli::new(&t(&[0.2, 0.7])).unwrap()),
+        Box::new(VonMises::new(&zero, &two).unwrap()),
+        Box::new(TruncatedNormal::new(&zero, &two, &t(&[-1.0, -2.0]), &t(&[1.0, 3.0])).unwrap()),
+    ];
+    let mut rng = Generator::new(3);
+    for d in &dists {
+        assert_eq!(d.batch_shape(), &[2], "{}", d.name());
+        assert!(d.has_rsample());
+        let x = d.rsample(&[3], &mut rng).unwrap();
+        assert_eq!(x.dims(), &[3, 2], "{}", d.name());
+        assert_eq!(d.log_prob(&x).unwrap().dims(), &[3, 2], "{}", d.name());
+        assert_eq!(d.cdf(&x).unwrap().dims(), &[3, 2], "{}", d.name());
+        let e = d.expand(&[4, 2]).unwrap();
+        assert_eq!(e.batch_shape(), &[4, 2], "{}", d.name());
+        assert_eq!(
+            e.sample(&[5], &mut rng).unwrap().dims(),
+            &[5, 4, 2],
+            "{}",
+            d.name()
+        );
+        assert!(
+            d.expand(&[3]).is_err(),
+            "{}: [2] does not expand to [3]",
+            d.name()
+        );
+        for m in [d.mean(), d.variance(), d.entropy()] {
+            assert_eq!(m.unwrap().dims(), &[2], "{}", d.name());
+        }
+    }
+    let dir =
+        Dirichlet::new(&Tensor::new(&[[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]], &Device::Cpu).unwrap())
+            .unwrap();
+    assert_eq!((dir.batch_shape(), dir.event_shape()), (&[2][..], &[3][..]));
+    let x = dir.rsample(&[4], &mut rng).unwrap();
+    assert_eq!(x.dims(), &[4, 2, 3]);
+    assert_eq!(dir.log_prob(&x).unwrap().dims(), &[4, 2]);
+    assert_eq!(dir.entropy().unwrap().dims(), &[2]);
+    assert_eq!(
+        dir.expand(&[5, 2])
+            .unwrap()
+            .sample(&[], &mut rng)
+            .unwrap()
+            .dims(),
+        &[5, 2, 3]
+    );
+}

@@ -314,11 +314,15 @@ pub fn host(t: &Tensor) -> Result<Vec<f64>, String> {
 
 /// Formats a number from a tensor of `dtype` with the shortest digits that round-trip
 /// in that dtype (so f32 results do not show spurious f64 digits).
+/// Very small or very large magnitudes use exponent notation (a Gamma(1e-3) draw of
+/// 2.2e-308 would otherwise print 300 zeros).
 pub fn fmt_num(v: f64, dtype: DType) -> String {
-    if dtype == DType::F32 {
-        format!("{}", v as f32)
-    } else {
-        format!("{v}")
+    let sci = v != 0.0 && v.is_finite() && (v.abs() < 1e-5 || v.abs() >= 1e16);
+    match (dtype == DType::F32, sci) {
+        (true, true) => format!("{:e}", v as f32),
+        (true, false) => format!("{}", v as f32),
+        (false, true) => format!("{v:e}"),
+        (false, false) => format!("{v}"),
     }
 }
 

@@ -24,6 +24,10 @@ pub(crate) fn gather<'a, T: Copy>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]
     let dims = layout.dims();
     let stride = layout.stride();
     let n: usize = dims.iter().product();
+    if n > 0 && stride.iter().all(|&s| s == 0) {
+        // A broadcast scalar (the upstream gradient of a sum, a scalar parameter).
+        return Cow::Owned(vec![data[layout.start_offset()]; n]);
+    }
     let mut out = Vec::with_capacity(n);
     if n == 0 {
         return Cow::Owned(out);
