@@ -11,38 +11,8 @@ use candle_distributions::special::beta::{
 };
 use serde_json::Value;
 
-/// Wrap every bare JSON number in quotes so it reaches us as its decimal text and is
-/// parsed by `str::parse::<f64>` (correctly rounded), not by serde_json's float parser.
-fn quote_numbers(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() * 5 / 4);
-    let (mut in_str, mut in_num, mut escaped) = (false, false, false);
-    for c in json.chars() {
-        let numeric = matches!(c, '0'..='9' | '-' | '+' | '.' | 'e' | 'E');
-        if in_num && !numeric {
-            out.push('"');
-            in_num = false;
-        }
-        if in_str {
-            in_str = escaped || c != '"';
-            escaped = !escaped && c == '\\';
-        } else if c == '"' {
-            in_str = true;
-        } else if !in_num && (c == '-' || c.is_ascii_digit()) {
-            out.push('"');
-            in_num = true;
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn num(v: &Value) -> f64 {
-    let s = v
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a number, found {v}"));
-    s.parse()
-        .unwrap_or_else(|e| panic!("bad number {s:?}: {e}"))
-}
+mod common;
+use common::{num, quote_numbers};
 
 fn load() -> Value {
     let path = concat!(

@@ -15,31 +15,8 @@
 use candle_distributions::special::gamma as g;
 use serde_json::Value;
 
-/// The JSON with every bare number quoted, so that numbers are parsed from their decimal
-/// text by `str::parse::<f64>` (correctly rounded) rather than by serde_json's float
-/// parser.
-fn quote_numbers(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() * 5 / 4);
-    let (mut in_str, mut escaped, mut in_num) = (false, false, false);
-    for c in json.chars() {
-        if in_str {
-            in_str = escaped || c != '"';
-            escaped = !escaped && c == '\\';
-        } else {
-            let numeric = c.is_ascii_digit() || "+-.eE".contains(c);
-            if numeric && !in_num && (c == '-' || c.is_ascii_digit()) {
-                out.push('"');
-                in_num = true;
-            } else if in_num && !numeric {
-                out.push('"');
-                in_num = false;
-            }
-            in_str = c == '"';
-        }
-        out.push(c);
-    }
-    out
-}
+mod common;
+use common::{num, quote_numbers};
 
 fn load() -> Value {
     let path = concat!(
@@ -48,15 +25,6 @@ fn load() -> Value {
     );
     let text = std::fs::read_to_string(path).expect("reference/gamma_special.json");
     serde_json::from_str(&quote_numbers(&text)).expect("valid JSON")
-}
-
-fn num(v: &Value) -> f64 {
-    match v.as_str().expect("number as text") {
-        "nan" => f64::NAN,
-        "inf" => f64::INFINITY,
-        "-inf" => f64::NEG_INFINITY,
-        s => s.parse().expect("f64"),
-    }
 }
 
 fn rows<'a>(refs: &'a Value, key: &str) -> &'a Vec<Value> {

@@ -13,39 +13,8 @@ use candle_distributions::special::von_mises::{
 use serde_json::Value;
 use std::f64::consts::PI;
 
-/// Wraps every bare JSON number in quotes, so serde_json hands us the decimal text and
-/// `str::parse::<f64>` does the (correctly rounded) conversion.
-fn quote_numbers(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() * 5 / 4);
-    let (mut in_str, mut esc, mut in_num) = (false, false, false);
-    for c in json.chars() {
-        if in_num && !matches!(c, '0'..='9' | '-' | '+' | '.' | 'e' | 'E') {
-            out.push('"');
-            in_num = false;
-        }
-        if in_str {
-            in_str = esc || c != '"';
-            esc = !esc && c == '\\';
-        } else if c == '"' {
-            in_str = true;
-        } else if !in_num && (c == '-' || c.is_ascii_digit()) {
-            out.push('"');
-            in_num = true;
-        }
-        out.push(c);
-    }
-    if in_num {
-        out.push('"');
-    }
-    out
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_str()
-        .unwrap_or_else(|| panic!("number expected, got {v}"))
-        .parse()
-        .expect("decimal number")
-}
+mod common;
+use common::{num, quote_numbers};
 
 fn reference() -> Value {
     let path = concat!(
