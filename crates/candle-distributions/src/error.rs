@@ -101,3 +101,15 @@ impl Error {
 
 /// Result alias of the crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Lets `?` carry this crate's errors out of candle callbacks (the backward passes of
+/// custom ops return `candle_core::Result`): a wrapped candle error is unwrapped, any
+/// other becomes a message.
+impl From<Error> for candle_core::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Candle(c) => c,
+            other => candle_core::Error::Msg(other.to_string()),
+        }
+    }
+}

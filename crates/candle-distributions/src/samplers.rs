@@ -661,13 +661,6 @@ pub(crate) fn dirichlet_rsample(alpha: &Tensor, draw: Draw) -> crate::Result<Ten
     crate::special::kernel::on_cpu(&[alpha], |v| v[0].apply_op1(DirichletOp { draw }))
 }
 
-fn to_candle(e: crate::Error) -> candle_core::Error {
-    match e {
-        crate::Error::Candle(c) => c,
-        other => candle_core::Error::Msg(other.to_string()),
-    }
-}
-
 /// Standard von Mises(0, κ) angles in (−π, π], one per element of `kappa`, by Best &
 /// Fisher's rejection method on per-element streams, with the exact implicit gradient
 /// dθ/dκ = −(∂F(θ; κ)/∂κ)/p(θ; κ) in backward.
@@ -699,8 +692,7 @@ impl CustomOp1 for VonMisesOp {
                 f32: grad,
                 bwd: None,
             },
-        )
-        .map_err(to_candle)?;
+        )?;
         Ok(Some((g * d)?))
     }
 }

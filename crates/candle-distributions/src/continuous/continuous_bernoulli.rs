@@ -325,13 +325,6 @@ pub(crate) fn logit_scalar(p: f64) -> f64 {
 
 type CResult<T> = candle_core::Result<T>;
 
-fn to_candle(e: crate::Error) -> candle_core::Error {
-    match e {
-        crate::Error::Candle(c) => c,
-        other => candle_core::Error::Msg(other.to_string()),
-    }
-}
-
 /// logit(p). Gradient 1/(p(1 − p)).
 fn logit(p: &Tensor) -> Result<Tensor> {
     fn bwd(p: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
@@ -350,7 +343,7 @@ fn logit(p: &Tensor) -> Result<Tensor> {
 /// ln C(L). Gradient d ln C/dL.
 pub(crate) fn cb_log_norm(l: &Tensor) -> Result<Tensor> {
     fn bwd(l: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        g * cb_dlog_norm(l).map_err(to_candle)?
+        g * cb_dlog_norm(l)?
     }
     apply1(
         l,
@@ -366,9 +359,9 @@ pub(crate) fn cb_log_norm(l: &Tensor) -> Result<Tensor> {
 /// L = 0, ≈ −1/L² for large |L|).
 fn cb_dlog_norm(l: &Tensor) -> Result<Tensor> {
     fn bwd(l: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        let s = special::sigmoid(l).map_err(to_candle)?;
-        let sn = special::sigmoid(&l.neg()?).map_err(to_candle)?;
-        let v = cb_var(l).map_err(to_candle)?;
+        let s = special::sigmoid(l)?;
+        let sn = special::sigmoid(&l.neg()?)?;
+        let v = cb_var(l)?;
         g * ((s * sn)? - v)?
     }
     apply1(
@@ -384,7 +377,7 @@ fn cb_dlog_norm(l: &Tensor) -> Result<Tensor> {
 /// m(L). Gradient v(L).
 pub(crate) fn cb_mean(l: &Tensor) -> Result<Tensor> {
     fn bwd(l: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        g * cb_var(l).map_err(to_candle)?
+        g * cb_var(l)?
     }
     apply1(
         l,
@@ -407,8 +400,7 @@ pub(crate) fn cb_var(l: &Tensor) -> Result<Tensor> {
                 f: dvar_scalar,
                 bwd: None,
             },
-        )
-        .map_err(to_candle)?;
+        )?;
         g * d
     }
     apply1(
@@ -423,16 +415,16 @@ pub(crate) fn cb_var(l: &Tensor) -> Result<Tensor> {
 
 /// The density p(x) = exp(xL − softplus(L) + ln C(L)), differentiable.
 fn density(x: &Tensor, l: &Tensor) -> CResult<Tensor> {
-    let sp = special::softplus(l).map_err(to_candle)?;
-    let lc = cb_log_norm(l).map_err(to_candle)?;
+    let sp = special::softplus(l)?;
+    let lc = cb_log_norm(l)?;
     (((x * l)? - sp)? + lc)?.exp()
 }
 
 /// x·m(xL) − m(L) = ∂ ln F(x, L)/∂L (ln F = ln x + A(xL) − A(L), A(L) = ln(expm1(L)/L),
 /// A' = m).
 fn dlogf_dl(x: &Tensor, l: &Tensor) -> CResult<Tensor> {
-    let mx = cb_mean(&(x * l)?).map_err(to_candle)?;
-    let m = cb_mean(l).map_err(to_candle)?;
+    let mx = cb_mean(&(x * l)?)?;
+    let m = cb_mean(l)?;
     (x * mx)? - m
 }
 

@@ -209,9 +209,7 @@ fn f_cdf_bwd(
     _f: &Tensor,
     g: &Tensor,
 ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-    let to_c = |e: crate::Error| candle_core::Error::Msg(e.to_string());
-    let pdf = log_density(x, d1, d2).map_err(to_c)?.exp()?;
-    let (g1, g2) =
-        apply3_pair(x, d1, d2, "fisher_snedecor_cdf_ddf", f_cdf_ddf, f_cdf_ddf).map_err(to_c)?;
+    let pdf = log_density(x, d1, d2)?.exp()?;
+    let (g1, g2) = apply3_pair(x, d1, d2, "fisher_snedecor_cdf_ddf", f_cdf_ddf, f_cdf_ddf)?;
     Ok((Some((g * pdf)?), Some((g * g1)?), Some((g * g2)?)))
 }

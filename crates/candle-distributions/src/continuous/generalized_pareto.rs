@@ -160,13 +160,6 @@ impl GeneralizedPareto {
     }
 }
 
-fn to_candle(e: crate::Error) -> candle_core::Error {
-    match e {
-        crate::Error::Candle(c) => c,
-        other => candle_core::Error::Msg(other.to_string()),
-    }
-}
-
 /// A tensor like `like` filled with `v`.
 fn filled(like: &Tensor, v: f64) -> Result<Tensor> {
     Ok(like.ones_like()?.affine(0.0, v)?)
@@ -321,7 +314,7 @@ pub(crate) fn gp_h(xi: &Tensor, z: &Tensor) -> Result<Tensor> {
         _h: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let dxi = gp_h_dxi(xi, z).map_err(to_candle)?;
+        let dxi = gp_h_dxi(xi, z)?;
         let dz = ((xi * z)? + 1.0)?.recip()?;
         Ok((Some((g * dxi)?), Some((g * dz)?)))
     }
@@ -354,8 +347,7 @@ fn gp_h_dxi(xi: &Tensor, z: &Tensor) -> Result<Tensor> {
                 f32: h_dxi2_scalar,
                 bwd: None,
             },
-        )
-        .map_err(to_candle)?;
+        )?;
         let dz = (z.neg()? / ((xi * z)? + 1.0)?.sqr()?)?;
         Ok((Some((g * d2)?), Some((g * dz)?)))
     }
@@ -380,7 +372,7 @@ pub(crate) fn gp_e(xi: &Tensor, w: &Tensor) -> Result<Tensor> {
         _e: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let dxi = gp_e_dxi(xi, w).map_err(to_candle)?;
+        let dxi = gp_e_dxi(xi, w)?;
         let dw = (xi * w)?.exp()?;
         Ok((Some((g * dxi)?), Some((g * dw)?)))
     }
@@ -413,8 +405,7 @@ fn gp_e_dxi(xi: &Tensor, w: &Tensor) -> Result<Tensor> {
                 f32: e_dxi2_scalar,
                 bwd: None,
             },
-        )
-        .map_err(to_candle)?;
+        )?;
         let dw = (w * (xi * w)?.exp()?)?;
         Ok((Some((g * d2)?), Some((g * dw)?)))
     }

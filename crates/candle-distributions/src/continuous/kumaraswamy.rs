@@ -108,7 +108,7 @@ impl Kumaraswamy {
 /// log(1 − exp(−|a|))", 2012). Gradient −1/expm1(−t).
 pub(crate) fn log1mexp(t: &Tensor) -> Result<Tensor> {
     fn bwd(t: &Tensor, _y: &Tensor, g: &Tensor) -> candle_core::Result<Tensor> {
-        let d = special::expm1(&t.neg()?).map_err(to_candle)?;
+        let d = special::expm1(&t.neg()?)?;
         (g / d)?.neg()
     }
     apply1(
@@ -127,13 +127,6 @@ pub(crate) fn log1mexp_scalar(t: f64) -> f64 {
         (-t.exp_m1()).ln()
     } else {
         (-t.exp()).ln_1p()
-    }
-}
-
-fn to_candle(e: crate::Error) -> candle_core::Error {
-    match e {
-        crate::Error::Candle(c) => c,
-        other => candle_core::Error::Msg(other.to_string()),
     }
 }
 

@@ -366,27 +366,20 @@ fn log_prob_bwd<F: StandardForm>(
     g: &Tensor,
 ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
     let z = ((x - loc)? / scale)?;
-    let d = F::dlog_density(&z).map_err(to_candle)?;
+    let d = F::dlog_density(&z)?;
     let gx = ((g * &d)? / scale)?;
     let gscale = ((g * ((z * d)? + 1.0)?)? / scale)?.neg()?;
     Ok((Some(gx.clone()), Some(gx.neg()?), Some(gscale)))
 }
 
 fn cdf_bwd<F: StandardForm>(z: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-    let pdf = F::log_density(z).map_err(to_candle)?.exp()?;
+    let pdf = F::log_density(z)?.exp()?;
     g * pdf
 }
 
 fn icdf_bwd<F: StandardForm>(_q: &Tensor, z: &Tensor, g: &Tensor) -> CResult<Tensor> {
-    let inv_pdf = F::log_density(z).map_err(to_candle)?.neg()?.exp()?;
+    let inv_pdf = F::log_density(z)?.neg()?.exp()?;
     g * inv_pdf
-}
-
-fn to_candle(e: Error) -> candle_core::Error {
-    match e {
-        Error::Candle(c) => c,
-        other => candle_core::Error::Msg(other.to_string()),
-    }
 }
 
 impl<F: StandardForm> Distribution for LocationScale<F> {

@@ -245,8 +245,7 @@ fn t_cdf_bwd(
     _f: &Tensor,
     g: &Tensor,
 ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-    let to_c = |e: crate::Error| candle_core::Error::Msg(e.to_string());
-    let pdf = standard_log_density(y, df).map_err(to_c)?.exp()?;
+    let pdf = standard_log_density(y, df)?.exp()?;
     let dnu = apply2(
         y,
         df,
@@ -256,7 +255,6 @@ fn t_cdf_bwd(
             f32: t_cdf_dnu,
             bwd: None,
         },
-    )
-    .map_err(to_c)?;
+    )?;
     Ok((Some((g * pdf)?), Some((g * dnu)?)))
 }

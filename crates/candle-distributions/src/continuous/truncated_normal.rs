@@ -285,8 +285,7 @@ fn standard_cdf_bwd(
     f: &Tensor,
     g: &Tensor,
 ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-    let to_c = |e: crate::Error| candle_core::Error::Msg(e.to_string());
-    let lz = log_ndtr_diff(a, b).map_err(to_c)?.detach();
+    let lz = log_ndtr_diff(a, b)?.detach();
     let r = |t: &Tensor| -> CResult<Tensor> { (t.sqr()?.affine(-0.5, -HALF_LN_2PI)? - &lz)?.exp() };
     // 1 − F from its own log-space mass (the subtraction would cancel near z = β).
     let upper = apply3(
@@ -299,8 +298,7 @@ fn standard_cdf_bwd(
             f32: standard_sf,
             bwd: None,
         },
-    )
-    .map_err(to_c)?;
+    )?;
     let da = (upper * r(a)?)?.neg()?;
     let db = (f * r(b)?)?.neg()?;
     Ok((Some((g * da)?), Some((g * db)?), Some((g * r(z)?)?)))
@@ -314,9 +312,8 @@ fn standard_icdf_bwd(
     z: &Tensor,
     g: &Tensor,
 ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-    let to_c = |e: crate::Error| candle_core::Error::Msg(e.to_string());
     let log_phi = |t: &Tensor| t.sqr()?.affine(-0.5, -HALF_LN_2PI);
-    let lz = log_ndtr_diff(a, b).map_err(to_c)?.detach();
+    let lz = log_ndtr_diff(a, b)?.detach();
     let lpz = log_phi(z)?;
     let da = ((1.0 - q)? * (log_phi(a)? - &lpz)?.exp()?)?;
     let db = (q * (log_phi(b)? - &lpz)?.exp()?)?;

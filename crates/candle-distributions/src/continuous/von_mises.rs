@@ -193,8 +193,7 @@ fn cdf_bwd(
     _f: &Tensor,
     g: &Tensor,
 ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-    let to_c = |e: crate::Error| candle_core::Error::Msg(e.to_string());
-    let log_norm = (i0e(k).map_err(to_c)?.log()? + (2.0 * PI).ln())?;
+    let log_norm = (i0e(k)?.log()? + (2.0 * PI).ln())?;
     let pdf = ((k * (theta.cos()? - 1.0)?)? - log_norm)?.exp()?;
     let dk = apply2(
         theta,
@@ -205,7 +204,6 @@ fn cdf_bwd(
             f32: vm::von_mises_cdf_dkappa,
             bwd: None,
         },
-    )
-    .map_err(to_c)?;
+    )?;
     Ok((Some((g * pdf)?), Some((g * dk)?)))
 }

@@ -145,7 +145,7 @@ pub fn ndtri(q: &Tensor) -> Result<Tensor> {
 /// cancels for large x).
 pub fn sigmoid(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        let s_neg = sigmoid(&x.neg()?).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let s_neg = sigmoid(&x.neg()?)?;
         g * (y * s_neg)?
     }
     apply1(
@@ -161,7 +161,7 @@ pub fn sigmoid(x: &Tensor) -> Result<Tensor> {
 /// softplus(x) = ln(1 + e^x) without overflow. Gradient σ(x).
 pub fn softplus(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        let s = sigmoid(x).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let s = sigmoid(x)?;
         g * s
     }
     apply1(
@@ -187,7 +187,7 @@ pub fn xlogy(x: &Tensor, y: &Tensor) -> Result<Tensor> {
         // ∂/∂x = ln y (also at x = 0); where y = 0 the convention 0·ln 0 = 0 makes it
         // 0 for x = 0 (and −∞ otherwise): xlogy(m, y) with m = 1 where y > 0.
         let m = nonzero.maximum(&y.gt(0.0)?.to_dtype(x.dtype())?)?;
-        let gx = (g * xlogy(&m, y).map_err(|e| candle_core::Error::Msg(e.to_string()))?)?;
+        let gx = (g * xlogy(&m, y)?)?;
         // x·ln y is constant in y where x = 0: its y-gradient is 0 there, also at y = 0
         // (where x/y would be 0/0).
         let safe_y = ((y * &nonzero)? + (1.0 - &nonzero)?)?;
@@ -243,17 +243,10 @@ pub const PI_F64: f64 = PI;
 // The gamma and beta families, Bessel functions and normal tails (step 2).
 // ---------------------------------------------------------------------------
 
-fn err(e: crate::Error) -> candle_core::Error {
-    match e {
-        crate::Error::Candle(c) => c,
-        other => candle_core::Error::Msg(other.to_string()),
-    }
-}
-
 /// ln|Γ(x)|. Gradient ψ(x).
 pub fn lgamma(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        g * digamma(x).map_err(err)?
+        g * digamma(x)?
     }
     apply1(
         x,
@@ -268,7 +261,7 @@ pub fn lgamma(x: &Tensor) -> Result<Tensor> {
 /// The digamma function ψ(x) = d ln Γ(x)/dx. Gradient ψ'(x) (trigamma).
 pub fn digamma(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        g * trigamma(x).map_err(err)?
+        g * trigamma(x)?
     }
     apply1(
         x,
@@ -290,9 +283,9 @@ pub fn lbeta(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         _y: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let dab = digamma(&(a + b)?).map_err(err)?;
-        let da = (digamma(a).map_err(err)? - &dab)?;
-        let db = (digamma(b).map_err(err)? - &dab)?;
+        let dab = digamma(&(a + b)?)?;
+        let da = (digamma(a)? - &dab)?;
+        let db = (digamma(b)? - &dab)?;
         Ok((Some((g * da)?), Some((g * db)?)))
     }
     apply2(
@@ -366,7 +359,7 @@ pub fn log_ndtr_diff(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// The trigamma function ψ'(x). Gradient ψ''(x).
 pub fn trigamma(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        g * polygamma(2, x).map_err(err)?
+        g * polygamma(2, x)?
     }
     apply1(
         x,
@@ -390,7 +383,7 @@ pub fn polygamma(n: u32, x: &Tensor) -> Result<Tensor> {
         // `n` is constant within one op (it was filled from a u32).
         let n0 = n.flatten_all()?.get(0)?.to_dtype(candle_core::DType::F64)?;
         let n1 = n0.to_scalar::<f64>()? as u32 + 1;
-        Ok((None, Some((g * polygamma(n1, x).map_err(err)?)?)))
+        Ok((None, Some((g * polygamma(n1, x)?)?)))
     }
     fn f(n: f64, x: f64) -> f64 {
         gamma::polygamma(n as u32, x)
@@ -418,7 +411,7 @@ pub fn gammainc_p(a: &Tensor, x: &Tensor) -> Result<Tensor> {
         _y: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let (da, dx) = gammainc_partials(a, x).map_err(err)?;
+        let (da, dx) = gammainc_partials(a, x)?;
         Ok((Some((g * da)?), Some((g * dx)?)))
     }
     apply2(
@@ -442,7 +435,7 @@ pub fn gammainc_q(a: &Tensor, x: &Tensor) -> Result<Tensor> {
         _y: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let (da, dx) = gammainc_partials(a, x).map_err(err)?;
+        let (da, dx) = gammainc_partials(a, x)?;
         Ok((Some((g * da)?.neg()?), Some((g * dx)?.neg()?)))
     }
     apply2(
@@ -487,11 +480,8 @@ pub fn betainc(a: &Tensor, b: &Tensor, x: &Tensor) -> Result<Tensor> {
         _y: &Tensor,
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (da, db) =
-            kernel::apply3_pair(a, b, x, "betainc_dab", betainc_dab, betainc_dab).map_err(err)?;
-        let log_p = ((xlogy(&(a - 1.0)?, x).map_err(err)?
-            + xlogy(&(b - 1.0)?, &(1.0 - x)?).map_err(err)?)?
-            - lbeta(a, b).map_err(err)?)?;
+        let (da, db) = kernel::apply3_pair(a, b, x, "betainc_dab", betainc_dab, betainc_dab)?;
+        let log_p = ((xlogy(&(a - 1.0)?, x)? + xlogy(&(b - 1.0)?, &(1.0 - x)?)?)? - lbeta(a, b)?)?;
         Ok((Some((g * da)?), Some((g * db)?), Some((g * log_p.exp()?)?)))
     }
     apply3(
@@ -516,7 +506,7 @@ fn betainc_dab(a: f64, b: f64, x: f64) -> (f64, f64) {
 /// i1e(x) − sign(x) i0e(x).
 pub fn i0e(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, y: &Tensor, g: &Tensor) -> CResult<Tensor> {
-        let d = (i1e(x).map_err(err)? - (x.sign()? * y)?)?;
+        let d = (i1e(x)? - (x.sign()? * y)?)?;
         g * d
     }
     apply1(
@@ -537,7 +527,7 @@ pub fn i1e(x: &Tensor) -> Result<Tensor> {
         let nz = x.ne(0.0)?.to_dtype(x.dtype())?;
         let safe_x = ((x * &nz)? + (1.0 - &nz)?)?;
         let over_x = (((y / safe_x)? * &nz)? + ((1.0 - &nz)? * 0.5)?)?;
-        let d = ((i0e(x).map_err(err)? - over_x)? - (x.sign()? * y)?)?;
+        let d = ((i0e(x)? - over_x)? - (x.sign()? * y)?)?;
         g * d
     }
     apply1(
