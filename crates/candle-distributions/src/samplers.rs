@@ -242,6 +242,42 @@ fn sample_like(
     Ok((out, l.shape().clone()))
 }
 
+/// As [`sample_like`] for samplers of two parameters of one shape.
+#[allow(clippy::too_many_arguments)]
+fn sample_like2(
+    name: &'static str,
+    s1: &CpuStorage,
+    l1: &Layout,
+    s2: &CpuStorage,
+    l2: &Layout,
+    draw: Draw,
+    f: impl Fn(f64, f64, &mut ElementStream, f64, f64) -> f64 + Sync + Send,
+) -> CResult<(CpuStorage, Shape)> {
+    let out = match (s1, s2) {
+        (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+            let (a, b) = (gather(a, l1), gather(b, l2));
+            let (tiny, one_below) = unit_bounds(candle_core::DType::F64);
+            CpuStorage::F64(per_element(draw, a.len(), |i, st| {
+                f(a[i], b[i], st, tiny, one_below)
+            }))
+        }
+        (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+            let (a, b) = (gather(a, l1), gather(b, l2));
+            let (tiny, one_below) = unit_bounds(candle_core::DType::F32);
+            CpuStorage::F32(per_element(draw, a.len(), |i, st| {
+                f(a[i] as f64, b[i] as f64, st, tiny, one_below) as f32
+            }))
+        }
+        (other, _) => {
+            return Err(candle_core::Error::Msg(format!(
+                "{name}: unsupported dtype {:?}",
+                other.dtype()
+            )))
+        }
+    };
+    Ok((out, l1.shape().clone()))
+}
+
 /// Gamma(α, β) draws G/β (G standard Gamma, clamped to the dtype's smallest positive
 /// normal), one per element of `alpha` and `rate`, with the exact implicit gradient
 /// dx/dα = (dG/dα)/β and the explicit dx/dβ = −x/β in backward, computed in one pass.
@@ -261,30 +297,15 @@ impl candle_core::CustomOp2 for GammaOp {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> CResult<(CpuStorage, Shape)> {
-        let draw = self.draw;
-        let out = match (s1, s2) {
-            (CpuStorage::F64(a), CpuStorage::F64(r)) => {
-                let (a, r) = (gather(a, l1), gather(r, l2));
-                let (tiny, _) = unit_bounds(candle_core::DType::F64);
-                CpuStorage::F64(per_element(draw, a.len(), |i, st| {
-                    (standard_gamma(a[i], st, 0.0) / r[i]).max(tiny)
-                }))
-            }
-            (CpuStorage::F32(a), CpuStorage::F32(r)) => {
-                let (a, r) = (gather(a, l1), gather(r, l2));
-                let (tiny, _) = unit_bounds(candle_core::DType::F32);
-                CpuStorage::F32(per_element(draw, a.len(), |i, st| {
-                    (standard_gamma(a[i] as f64, st, 0.0) / r[i] as f64).max(tiny) as f32
-                }))
-            }
-            (other, _) => {
-                return Err(candle_core::Error::Msg(format!(
-                    "gamma_rsample: unsupported dtype {:?}",
-                    other.dtype()
-                )))
-            }
-        };
-        Ok((out, l1.shape().clone()))
+        sample_like2(
+            self.name(),
+            s1,
+            l1,
+            s2,
+            l2,
+            self.draw,
+            |a, r, st, tiny, _| (standard_gamma(a, st, 0.0) / r).max(tiny),
+        )
     }
 
     // g·dx/dα and g·dx/dβ in one pass over (α, β, x, g); these gradients have no
@@ -414,30 +435,7 @@ impl candle_core::CustomOp2 for BetaOp {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> CResult<(CpuStorage, Shape)> {
-        let draw = self.draw;
-        let out = match (s1, s2) {
-            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
-                let (a, b) = (gather(a, l1), gather(b, l2));
-                let (tiny, ob) = unit_bounds(candle_core::DType::F64);
-                CpuStorage::F64(per_element(draw, a.len(), |i, st| {
-                    beta(a[i], b[i], st, tiny, ob)
-                }))
-            }
-            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
-                let (a, b) = (gather(a, l1), gather(b, l2));
-                let (tiny, ob) = unit_bounds(candle_core::DType::F32);
-                CpuStorage::F32(per_element(draw, a.len(), |i, st| {
-                    beta(a[i] as f64, b[i] as f64, st, tiny, ob) as f32
-                }))
-            }
-            (other, _) => {
-                return Err(candle_core::Error::Msg(format!(
-                    "beta_rsample: unsupported dtype {:?}",
-                    other.dtype()
-                )))
-            }
-        };
-        Ok((out, l1.shape().clone()))
+        sample_like2(self.name(), s1, l1, s2, l2, self.draw, beta)
     }
 
     // g·dx/da and g·dx/db (no further derivatives), on the two-lane slice kernels.
