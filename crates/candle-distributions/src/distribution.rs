@@ -4,11 +4,45 @@
 //! `sample_shape ++ batch_shape ++ event_shape`; parameters broadcast against each
 //! other with numpy rules to give `batch_shape`; `log_prob(value)` broadcasts `value`
 //! against `batch_shape ++ event_shape` and returns one number per event.
+//!
+//! # Parameter and value dtypes (the promotion rules)
+//!
+//! This section is the one statement of how dtypes combine; other docs link here.
+//!
+//! Every constructor takes its parameters as [`Param`]s, so a parameter can be a
+//! `&Tensor`, a `Tensor`, a `&Var` or a plain `f64`/`f32`. As in torch, the parameters'
+//! common float dtype is chosen by category, weakest first:
+//! 1. plain numbers take whatever dtype the tensors have;
+//! 2. 0-dim tensors decide only when no parameter has dimensions;
+//! 3. tensors with dimensions decide when present.
+//!
+//! Within the deciding category f64 wins over f32. With plain numbers only, the dtype is
+//! f32 (torch's default dtype) on the CPU. So `Normal::new(&mean_f32, 1.0)` and
+//! `Normal::new(&mean_f32, &Tensor::new(1.0f64, &dev)?)` are both f32 distributions.
+//! Converting a parameter keeps it on the autograd graph: gradients reach the tensor
+//! the caller passed, in its own dtype. Only f32 and f64 tensors are parameters (other
+//! dtypes are [`Error::DType`]); all tensor parameters must be on one device. Builders
+//! from plain numbers (`from_scalars(.., dtype, device)`) take the dtype explicitly.
+//!
+//! Values passed to `log_prob`, `cdf` and `icdf` are first broadcast against
+//! `batch_shape ++ event_shape` (the trailing `event_shape` dimensions must match
+//! exactly; a mismatch is [`Error::Shape`]), then checked against the support. They
+//! are converted to the distribution's dtype: integer tensors (u8, u32, i64) are cast,
+//! f32 and f64 values are rounded to it, and results are in the distribution's dtype.
+//! This differs from torch for one case: an f64 tensor value with dimensions given to
+//! an f32 distribution gives f32 results here (torch would promote to f64); build the
+//! distribution in f64 to evaluate in f64.
+//!
+//! # Sizes
+//!
+//! The element count of `sample_shape ++ batch_shape ++ event_shape` is computed with
+//! overflow checks, and a request that cannot be allocated is an [`Error::Shape`] before
+//! any work starts, never a panic or an abort.
 
 use crate::constraints::{host_f64, Constraint};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor, Var};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static DEFAULT_VALIDATE: AtomicBool = AtomicBool::new(true);
@@ -159,6 +193,77 @@ pub trait Distribution: std::fmt::Debug + Send + Sync {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
+/// The number of elements of a tensor of shape `shape`, or [`Error::Shape`] naming
+/// `dist` when the product overflows `usize`.
+pub fn checked_numel(dist: &str, shape: &[usize]) -> Result<usize> {
+    // No early exit at a zero-size dimension: candle's own element count is an
+    // unchecked product, so [2^32, 2^32, 0] must be refused even though it is empty.
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            Error::shape(
+                dist,
+                format!("shape {shape:?} has more elements than fit in usize"),
+            )
+        })
+}
+
+/// Requests above this many bytes are tried with `try_reserve_exact` before any work:
+/// an allocation that cannot succeed is then an error instead of an abort.
+const PROBE_BYTES: usize = 1 << 30;
+
+/// `sample_shape ++ batch_shape ++ event_shape`, checked: its element count must fit in
+/// `usize` and a buffer of that many elements of `dtype` must be allocatable; otherwise
+/// [`Error::Shape`] naming `dist`. Every `sample`/`rsample` path starts here.
+pub fn sample_extent(
+    dist: &str,
+    sample_shape: &[usize],
+    batch_shape: &[usize],
+    event_shape: &[usize],
+    dtype: DType,
+) -> Result<Vec<usize>> {
+    let shape = extended_shape(sample_shape, batch_shape, event_shape);
+    let n = checked_numel(dist, &shape)?;
+    check_allocatable(dist, &shape, n, dtype.size_in_bytes())?;
+    Ok(shape)
+}
+
+/// The batch shape of an `expand`, checked as [`sample_extent`] checks draws: every
+/// method materializes tensors of this shape (in f64 where results are widened), so a
+/// batch that cannot be allocated is [`Error::Shape`] at `expand`, not a panic later.
+pub(crate) fn expand_extent(dist: &str, shape: &[usize]) -> Result<()> {
+    let n = checked_numel(dist, shape)?;
+    check_allocatable(dist, shape, n, DType::F64.size_in_bytes())
+}
+
+/// Errors unless `n` elements of `elem_bytes` bytes could be allocated at once; large
+/// requests are probed (reserved and released, no page is touched).
+pub(crate) fn check_allocatable(
+    dist: &str,
+    shape: &[usize],
+    n: usize,
+    elem_bytes: usize,
+) -> Result<()> {
+    let too_big = || {
+        Error::shape(
+            dist,
+            format!(
+                "a tensor of shape {shape:?} ({n} elements of {elem_bytes} bytes) cannot be allocated"
+            ),
+        )
+    };
+    let bytes = n.checked_mul(elem_bytes.max(1)).ok_or_else(too_big)?;
+    if bytes > isize::MAX as usize {
+        return Err(too_big());
+    }
+    if bytes > PROBE_BYTES {
+        let mut probe: Vec<u8> = Vec::new();
+        probe.try_reserve_exact(bytes).map_err(|_| too_big())?;
+    }
+    Ok(())
+}
+
 /// `sample_shape ++ batch_shape ++ event_shape`.
 pub fn extended_shape(
     sample_shape: &[usize],
@@ -197,6 +302,140 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
+/// A distribution parameter as a constructor takes it: a `&Tensor` (or `&Var`), or a
+/// plain number. (There is deliberately no conversion from an owned `Tensor`: with one,
+/// clippy asks every existing `new(&t, ..)` call to drop its borrow.) Plain numbers are "weak": they take the dtype and device of the tensor
+/// parameters (see the [module docs](self) for the promotion rules).
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use candle_distributions::{Distribution, Normal};
+/// let mean = Tensor::new(&[0.0f32, 1.0], &Device::Cpu)?;
+/// let d = Normal::new(&mean, 2.0)?; // f32, like `mean`
+/// assert_eq!(d.dtype(), DType::F32);
+/// assert_eq!(Normal::new(0.0, 1.0)?.dtype(), DType::F32); // numbers only: f32
+/// # Ok::<(), candle_distributions::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub enum Param {
+    /// A tensor parameter (a `Var` is kept as its tensor, so gradients reach it).
+    Tensor(Tensor),
+    /// A plain number.
+    Number(f64),
+}
+
+impl From<&Tensor> for Param {
+    fn from(t: &Tensor) -> Self {
+        Param::Tensor(t.clone())
+    }
+}
+
+impl From<&Var> for Param {
+    fn from(v: &Var) -> Self {
+        Param::Tensor(v.as_tensor().clone())
+    }
+}
+
+impl From<f64> for Param {
+    fn from(x: f64) -> Self {
+        Param::Number(x)
+    }
+}
+
+impl From<f32> for Param {
+    fn from(x: f32) -> Self {
+        Param::Number(x as f64)
+    }
+}
+
+/// Resolves constructor parameters to tensors of one float dtype on one device, by the
+/// promotion rules of the [module docs](self): dimensioned tensors decide the dtype,
+/// else 0-dim tensors, else f32; plain numbers follow. Shapes are left alone
+/// (broadcasting is [`broadcast_params`]'s).
+pub(crate) fn promote_params<const N: usize>(
+    dist: &'static str,
+    params: [(&'static str, Param); N],
+) -> Result<[Tensor; N]> {
+    let mut device: Option<Device> = None;
+    // (any f64 among dimensioned tensors, any dimensioned), same for 0-dim tensors.
+    let (mut dim_f64, mut dim_any, mut zero_f64, mut zero_any) = (false, false, false, false);
+    for (name, p) in &params {
+        if let Param::Tensor(t) = p {
+            let wide = match t.dtype() {
+                DType::F32 => false,
+                DType::F64 => true,
+                other => {
+                    return Err(Error::DType {
+                        context: format!("{dist}: parameter `{name}`"),
+                        dtype: other,
+                    })
+                }
+            };
+            if t.rank() > 0 {
+                dim_any = true;
+                dim_f64 |= wide;
+            } else {
+                zero_any = true;
+                zero_f64 |= wide;
+            }
+            match &device {
+                None => device = Some(t.device().clone()),
+                Some(d) if !t.device().same_device(d) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "{dist}: parameter `{name}` is on {:?}, the others on {:?}",
+                        t.device(),
+                        d
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let dtype = match (dim_any, zero_any) {
+        (true, _) if dim_f64 => DType::F64,
+        (true, _) => DType::F32,
+        (false, true) if zero_f64 => DType::F64,
+        _ => DType::F32,
+    };
+    let device = device.unwrap_or(Device::Cpu);
+    let convert = |p: Param| -> Result<Tensor> {
+        match p {
+            // `to_dtype` is on the graph (a no-op when the dtype already matches), so
+            // gradients flow back to the caller's tensor in its own dtype.
+            Param::Tensor(t) => Ok(t.to_dtype(dtype)?),
+            Param::Number(x) => Ok(Tensor::new(x, &device)?.to_dtype(dtype)?),
+        }
+    };
+    let mut out = Vec::with_capacity(N);
+    for (_, p) in params {
+        out.push(convert(p)?);
+    }
+    out.try_into()
+        .map_err(|_| Error::InvalidArgument(format!("{dist}: parameter count changed")))
+}
+
+/// Scalar parameters as tensors of `dtype` on `device`: the body of every
+/// `from_scalars`. Only f32 and f64 are float dtypes of distributions.
+pub(crate) fn scalar_params<const N: usize>(
+    dist: &'static str,
+    values: [f64; N],
+    dtype: DType,
+    device: &Device,
+) -> Result<[Tensor; N]> {
+    if !matches!(dtype, DType::F32 | DType::F64) {
+        return Err(Error::DType {
+            context: format!("{dist}: from_scalars"),
+            dtype,
+        });
+    }
+    let mut out = Vec::with_capacity(N);
+    for x in values {
+        out.push(Tensor::new(x, device)?.to_dtype(dtype)?);
+    }
+    out.try_into()
+        .map_err(|_| Error::InvalidArgument(format!("{dist}: parameter count changed")))
+}
+
 /// Broadcasts a distribution's parameters to their common shape, with one float dtype
 /// (f32 and f64 mixed are promoted to f64) on one device.
 pub(crate) fn broadcast_params(
@@ -205,7 +444,11 @@ pub(crate) fn broadcast_params(
 ) -> Result<(Vec<Tensor>, Vec<usize>)> {
     let mut shape: Vec<usize> = vec![];
     let mut dtype = DType::F32;
-    let device = params[0].1.device().clone();
+    let Some(device) = params.first().map(|(_, t)| t.device().clone()) else {
+        return Err(Error::InvalidArgument(format!(
+            "{dist}: a distribution needs at least one parameter"
+        )));
+    };
     for (name, t) in params {
         match t.dtype() {
             DType::F32 => {}
@@ -235,6 +478,7 @@ pub(crate) fn broadcast_params(
             )
         })?;
     }
+    checked_numel(dist, &shape)?;
     let out = params
         .iter()
         .map(|(_, t)| broadcast_to(&t.to_dtype(dtype)?, &shape))
@@ -280,13 +524,31 @@ pub(crate) fn check_value(
     Ok(())
 }
 
-/// Brings a `log_prob`/`cdf` argument to the distribution's dtype and device, and checks
-/// that it broadcasts against `batch_shape ++ event_shape`. Returns the value and the
-/// broadcast shape.
+/// Brings a `log_prob`/`cdf`/`icdf` argument to the distribution's dtype and device and
+/// broadcasts it against `batch_event_shape` (for univariate distributions; see
+/// [`prepare_event_value`]). Returns the broadcast value and its shape.
 pub(crate) fn prepare_value(
     dist: &'static str,
     value: &Tensor,
     batch_event_shape: &[usize],
+    dtype: DType,
+    device: &Device,
+) -> Result<(Tensor, Vec<usize>)> {
+    prepare_event_value(dist, value, batch_event_shape, &[], dtype, device)
+}
+
+/// The one path of every `log_prob`/`cdf`/`icdf` argument: the dtype rules of the
+/// [module docs](self), the device of the distribution, and a broadcast against
+/// `batch_shape ++ event_shape` *before* any support check, so supports with tensor
+/// bounds (Uniform's `[low, high)`) meet the value elementwise. `batch_shape` here is
+/// everything in front of `event_shape`; the value's trailing `event_shape.len()`
+/// dimensions must equal `event_shape` exactly (a size-1 value dimension does not
+/// stretch to K categories, nor K = 1 to more), as torch's `_validate_sample`.
+pub(crate) fn prepare_event_value(
+    dist: &'static str,
+    value: &Tensor,
+    batch_shape: &[usize],
+    event_shape: &[usize],
     dtype: DType,
     device: &Device,
 ) -> Result<(Tensor, Vec<usize>)> {
@@ -299,23 +561,51 @@ pub(crate) fn prepare_value(
             dtype: value.dtype(),
         });
     }
-    let shape = broadcast_shapes(value.dims(), batch_event_shape).ok_or_else(|| {
+    let full = extended_shape(&[], batch_shape, event_shape);
+    let e = event_shape.len();
+    let dims = value.dims();
+    if dims.len() < e || dims[dims.len() - e..] != *event_shape {
+        return Err(Error::shape(
+            dist,
+            format!(
+                "value of shape {dims:?} must end in event_shape {event_shape:?} (batch_shape ++ event_shape is {full:?})"
+            ),
+        ));
+    }
+    let shape = broadcast_shapes(dims, &full).ok_or_else(|| {
         Error::shape(
             dist,
             format!(
-                "value of shape {:?} does not broadcast with batch_shape ++ event_shape {:?}",
-                value.dims(),
-                batch_event_shape
+                "value of shape {dims:?} does not broadcast with batch_shape ++ event_shape {full:?}"
             ),
         )
     })?;
+    // Every method materializes a result of this shape (and the support check reads
+    // it on the host in f64): refuse what cannot be allocated before any of that.
+    let n = checked_numel(dist, &shape)?;
+    check_allocatable(dist, &shape, n, DType::F64.size_in_bytes())?;
     let v = value.to_dtype(dtype)?.to_device(device)?;
-    Ok((v, shape))
+    Ok((broadcast_to(&v, &shape)?, shape))
 }
 
-/// Checks that a probability argument (of `icdf`) lies in [0, 1].
-pub(crate) fn check_probability(dist: &'static str, q: &Tensor) -> Result<()> {
-    check_value(dist, "q", q, &Constraint::UnitInterval)
+/// [`prepare_event_value`] followed, when `validate`, by the check of `argument`
+/// against `domain`: the whole argument path of a method in one call.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn checked_argument(
+    dist: &'static str,
+    argument: &'static str,
+    value: &Tensor,
+    batch_shape: &[usize],
+    event_shape: &[usize],
+    dtype: DType,
+    device: &Device,
+    domain: Option<&Constraint>,
+) -> Result<Tensor> {
+    let (v, _) = prepare_event_value(dist, value, batch_shape, event_shape, dtype, device)?;
+    if let Some(c) = domain {
+        check_value(dist, argument, &v, c)?;
+    }
+    Ok(v)
 }
 
 /// Reads a scalar-like tensor on the host (for tests and displays).
@@ -437,49 +727,39 @@ impl Params {
         self.tensors[0].device()
     }
 
-    /// `sample_shape ++ batch_shape`.
-    pub fn sample_shape(&self, sample_shape: &[usize]) -> Vec<usize> {
-        extended_shape(sample_shape, &self.batch_shape, &[])
+    /// `sample_shape ++ batch_shape`, checked by [`sample_extent`].
+    pub fn sample_shape(&self, sample_shape: &[usize]) -> Result<Vec<usize>> {
+        sample_extent(
+            self.dist,
+            sample_shape,
+            &self.batch_shape,
+            &[],
+            self.dtype(),
+        )
     }
 
-    /// A `log_prob`/`cdf` argument in the parameters' dtype, checked against `support`
-    /// when validating, and broadcast with `batch_shape`.
+    /// A `log_prob`/`cdf` argument in the parameters' dtype, broadcast with
+    /// `batch_shape` and then, when validating, checked against `support`.
     pub fn value(&self, value: &Tensor, support: &Constraint) -> Result<Tensor> {
-        let (v, shape) = prepare_value(
+        self.argument("value", value, support)
+    }
+
+    fn argument(&self, name: &'static str, value: &Tensor, domain: &Constraint) -> Result<Tensor> {
+        checked_argument(
             self.dist,
+            name,
             value,
             &self.batch_shape,
+            &[],
             self.dtype(),
             self.device(),
-        )?;
-        // Broadcast first: a support with tensor bounds checks elementwise against
-        // the batch.
-        let v = broadcast_to(&v, &shape)?;
-        if self.validate {
-            check_value(self.dist, "value", &v, support)?;
-        }
-        Ok(v)
+            self.validate.then_some(domain),
+        )
     }
 
     /// An `icdf` argument: as [`Params::value`] with the check q ∈ [0, 1].
     pub fn probability(&self, q: &Tensor) -> Result<Tensor> {
-        self.value(q, &Constraint::UnitInterval)
-            .map_err(|e| match e {
-                Error::OutOfSupport {
-                    distribution,
-                    constraint,
-                    found,
-                    index,
-                    ..
-                } => Error::OutOfSupport {
-                    distribution,
-                    argument: "q",
-                    constraint,
-                    found,
-                    index,
-                },
-                other => other,
-            })
+        self.argument("q", q, &Constraint::UnitInterval)
     }
 
     /// Parameter `i` in f64.
@@ -515,6 +795,7 @@ impl Params {
 
     /// The parameters broadcast to a larger `batch_shape`, for `expand`.
     pub fn expanded(&self, batch_shape: &[usize]) -> Result<Vec<Tensor>> {
+        expand_extent(self.dist, batch_shape)?;
         self.tensors
             .iter()
             .map(|p| {

@@ -90,6 +90,54 @@ impl Error {
         }
     }
 
+    /// The same error reported for distribution `name`: a distribution built on
+    /// another one (LogNormal on Normal, Chi2 on Gamma) passes the inner one's errors
+    /// through this, so users read the name of the distribution they built.
+    pub fn renamed(self, name: &'static str) -> Self {
+        match self {
+            Error::InvalidParameter {
+                parameter,
+                constraint,
+                found,
+                index,
+                ..
+            } => Error::InvalidParameter {
+                distribution: name,
+                parameter,
+                constraint,
+                found,
+                index,
+            },
+            Error::OutOfSupport {
+                argument,
+                constraint,
+                found,
+                index,
+                ..
+            } => Error::OutOfSupport {
+                distribution: name,
+                argument,
+                constraint,
+                found,
+                index,
+            },
+            Error::NotImplemented { method, reason, .. } => Error::NotImplemented {
+                distribution: name,
+                method,
+                reason,
+            },
+            Error::Shape { message, .. } => Error::shape(name, message),
+            Error::DType { context, dtype } => Error::DType {
+                context: match context.split_once(": ") {
+                    Some((_, rest)) => format!("{name}: {rest}"),
+                    None => name.to_string(),
+                },
+                dtype,
+            },
+            other => other,
+        }
+    }
+
     /// Shorthand for [`Error::Shape`].
     pub fn shape(context: impl fmt::Display, message: impl fmt::Display) -> Self {
         Error::Shape {

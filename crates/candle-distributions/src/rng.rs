@@ -570,21 +570,22 @@ impl Draw {
         f64_fill: fn(Draw, &mut [f64]),
         f32_fill: fn(Draw, &mut [f32]),
     ) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
+        let context = format!("Generator::{what}");
+        let n = crate::distribution::checked_numel(&context, shape)?;
         let t = match dtype {
             DType::F64 => {
-                let mut v = vec![0f64; n];
+                let mut v = crate::special::kernel::alloc_buffer::<f64>(&context, n)?;
                 f64_fill(self, &mut v);
                 Tensor::from_vec(v, shape, &Device::Cpu)?
             }
             DType::F32 => {
-                let mut v = vec![0f32; n];
+                let mut v = crate::special::kernel::alloc_buffer::<f32>(&context, n)?;
                 f32_fill(self, &mut v);
                 Tensor::from_vec(v, shape, &Device::Cpu)?
             }
             other => {
                 return Err(Error::DType {
-                    context: format!("Generator::{what}"),
+                    context,
                     dtype: other,
                 })
             }

@@ -8,6 +8,7 @@
 
 use crate::rng::{Draw, ElementStream};
 use crate::special::kernel::par_fill;
+use crate::special::scalar::clamp_total;
 
 /// `out[i] = f(i, stream_i)` for `n` elements in parallel, each with its own stream.
 pub(crate) fn per_element<U: Send + Default + Clone>(
@@ -59,16 +60,37 @@ pub(crate) fn per_row(
     out
 }
 
+/// Tries after which a rejection sampler stops and takes its documented fallback.
+/// Every sampler here accepts a try with probability ≥ 0.65 for every valid
+/// parameter, so for valid parameters the cap is reached with probability below
+/// 0.35^1000 < 1e-450: never in practice. It exists so that no input (NaN, ±∞, values
+/// whose arithmetic overflows) can keep a loop running.
+pub(crate) const MAX_TRIES: u32 = 1000;
+
 /// A standard Gamma(α, 1) draw for α ≥ 1 by Marsaglia & Tsang, "A simple method for
 /// generating gamma variables", ACM TOMS 26(3), 2000: with d = α − 1/3,
 /// c = 1/√(9d), a normal z is accepted with probability that makes d(1 + cz)³
 /// Gamma(α)-distributed; the squeeze u < 1 − 0.0331 z⁴ skips the logarithms in ~98%
 /// of tries. Returns `d · v` (v = (1 + cz)³).
-#[inline]
+///
+/// Termination: NaN and α < 1 return NaN and α = +∞ returns +∞ without a try; c is
+/// formed as 1/(3√d), which does not overflow for α up to `f64::MAX` (there
+/// c ≈ 2.5e-155, (1 + cz)³ rounds to 1 and the draw is d: the law's relative spread
+/// 1/√α is below the f64 spacing, so this is the correctly rounded point mass). The
+/// acceptance rate is ≥ 0.95 for α ≥ 1; after `MAX_TRIES` rejections the draw is d,
+/// the law's median to O(1).
+#[inline(always)]
 fn marsaglia_tsang(alpha: f64, s: &mut ElementStream) -> f64 {
+    if !(1.0..f64::INFINITY).contains(&alpha) {
+        return if alpha == f64::INFINITY {
+            alpha
+        } else {
+            f64::NAN
+        };
+    }
     let d = alpha - 1.0 / 3.0;
-    let c = 1.0 / (9.0 * d).sqrt();
-    loop {
+    let c = 1.0 / (3.0 * d.sqrt());
+    for _ in 0..MAX_TRIES {
         let z = s.normal_f64();
         let t = 1.0 + c * z;
         if t <= 0.0 {
@@ -84,6 +106,56 @@ fn marsaglia_tsang(alpha: f64, s: &mut ElementStream) -> f64 {
             return d * v;
         }
     }
+    d
+}
+
+/// The pieces of ln G for a standard Gamma(α, 1) draw G: `(h, l)` with
+/// ln G = h + l/α for α < 1 (h = ln Gamma(α + 1) draw, l = ln U ≤ 0; Marsaglia & Tsang,
+/// section 6) and ln G = h, l = 0 for α ≥ 1. Kept apart because l/α overflows to −∞
+/// for α below about 1e-308 (and loses everything but its sign for α ≤ 1e-300 in
+/// differences): see `ln_gamma_ratio`.
+#[inline]
+fn gamma_ln_parts(alpha: f64, s: &mut ElementStream) -> (f64, f64) {
+    if alpha >= 1.0 {
+        (marsaglia_tsang(alpha, s).ln(), 0.0)
+    } else {
+        let g = marsaglia_tsang(alpha + 1.0, s);
+        (g.ln(), s.uniform_f64().ln())
+    }
+}
+
+/// ln(G_a/G_b) for two Gamma draws given as `gamma_ln_parts` `(h, l)` with their
+/// shapes. The direct (h_a + l_a/a) − (h_b + l_b/b) is used unless it is NaN, which for
+/// valid shapes happens only when both l/α overflowed to −∞ (shapes ≲ 1e-308). Then
+/// the magnitudes m = −l/α are compared through their logarithms
+/// ln m = ln(−l) − ln α (finite for every α > 0, subnormal included): the ratio is
+/// (h_a − h_b) − (m_a − m_b), and m_a − m_b = e^{max}(e^{ln m_a − max} − e^{ln m_b − max})
+/// overflows only to the ±∞ that is the correctly rounded answer.
+#[inline]
+fn ln_gamma_ratio(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+    let d = (a.0 + a.1 / a.2) - (b.0 + b.1 / b.2);
+    if d.is_nan() {
+        ln_gamma_ratio_by_magnitudes(a, b)
+    } else {
+        d
+    }
+}
+
+/// The path of `ln_gamma_ratio` where both l/α overflowed (or an input is NaN).
+#[cold]
+fn ln_gamma_ratio_by_magnitudes(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+    let ((ha, la, a), (hb, lb, b)) = (a, b);
+    if a.is_nan() || b.is_nan() || ha.is_nan() || hb.is_nan() {
+        return f64::NAN;
+    }
+    let ma = (-la).ln() - a.ln();
+    let mb = (-lb).ln() - b.ln();
+    let hi = ma.max(mb);
+    let diff = (ma - hi).exp() - (mb - hi).exp();
+    if diff == 0.0 {
+        return ha - hb;
+    }
+    (ha - hb) - hi.exp() * diff
 }
 
 /// ln G for a standard Gamma(α, 1) draw G, for any α > 0.
@@ -91,21 +163,25 @@ fn marsaglia_tsang(alpha: f64, s: &mut ElementStream) -> f64 {
 /// For α < 1 the draw is Gamma(α + 1)·U^{1/α} (Marsaglia & Tsang, section 6), taken
 /// in log space: U^{1/α} underflows for small α (for α = 10⁻³ half of all draws are
 /// below 10⁻³⁰⁰), while ln G = ln Gamma(α + 1) + ln U / α stays finite, so Beta and
-/// Dirichlet draws built from ratios of Gammas keep their full range.
+/// Dirichlet draws built from ratios of Gammas keep their full range. (For α below
+/// about 1e-308 it is −∞: ratios of such draws go through `ln_gamma_ratio`.)
+///
+/// Terminates for every input (see `marsaglia_tsang`): NaN or negative α gives NaN,
+/// α = 0 gives −∞ (the point mass at 0 that is the limit α → 0), α = ∞ gives ∞.
 #[inline]
 pub fn standard_gamma_ln(alpha: f64, s: &mut ElementStream) -> f64 {
+    let (h, l) = gamma_ln_parts(alpha, s);
     if alpha >= 1.0 {
-        marsaglia_tsang(alpha, s).ln()
+        h
     } else {
-        let g = marsaglia_tsang(alpha + 1.0, s);
-        let u = s.uniform_f64();
-        g.ln() + u.ln() / alpha
+        h + l / alpha
     }
 }
 
 /// A standard Gamma(α, 1) draw, clamped below at `tiny` (the smallest positive normal
 /// number of the output dtype) where it would underflow: a draw of exactly 0 has
-/// log-density −∞ for α < 1 and a gradient of NaN.
+/// log-density −∞ for α < 1 and a gradient of NaN. Terminates for every α (see
+/// [`standard_gamma_ln`]).
 #[inline]
 pub fn standard_gamma(alpha: f64, s: &mut ElementStream, tiny: f64) -> f64 {
     let x = if alpha >= 1.0 {
@@ -122,69 +198,140 @@ pub fn standard_gamma(alpha: f64, s: &mut ElementStream, tiny: f64) -> f64 {
 
 /// A Beta(a, b) draw as G_a / (G_a + G_b) from two Gamma draws, formed from their
 /// logarithms: x = σ(ln G_a − ln G_b). Small concentrations put most draws within
-/// 10⁻³⁰⁰ of 0 or 1, where the Gammas themselves underflow; the log-odds does not.
-/// The result is clamped into [tiny, 1 − ε/2] (`one_below`, the largest float below 1
-/// of the output dtype): a draw of exactly 0 or 1 has log-density ±∞ and NaN gradients.
+/// 10⁻³⁰⁰ of 0 or 1, where the Gammas themselves underflow; the log-odds does not
+/// (and for concentrations ≤ 1e-300, where even ln G overflows, `ln_gamma_ratio`
+/// keeps the log-odds exact). The result is clamped into [tiny, 1 − ε/2]
+/// (`one_below`, the largest float below 1 of the output dtype): a draw of exactly 0
+/// or 1 has log-density ±∞ and NaN gradients. Terminates for every input; NaN or
+/// negative concentrations give NaN.
 #[inline]
 pub fn beta(a: f64, b: f64, s: &mut ElementStream, tiny: f64, one_below: f64) -> f64 {
     let x = if a >= 1.0 && b >= 1.0 {
         // Both Gammas are far from underflow: the plain ratio, no logarithms.
         let ga = marsaglia_tsang(a, s);
         let gb = marsaglia_tsang(b, s);
-        ga / (ga + gb)
+        let sum = ga + gb;
+        if sum < f64::INFINITY {
+            ga / sum
+        } else {
+            // Concentrations near f64::MAX: the sum overflows, the ratio does not.
+            1.0 / (1.0 + gb / ga)
+        }
     } else {
-        let la = standard_gamma_ln(a, s);
-        let lb = standard_gamma_ln(b, s);
-        crate::special::scalar::sigmoid(la - lb)
+        let (ha, la) = gamma_ln_parts(a, s);
+        let (hb, lb) = gamma_ln_parts(b, s);
+        crate::special::scalar::sigmoid(ln_gamma_ratio((ha, la, a), (hb, lb, b)))
     };
-    if x.is_nan() {
-        x
-    } else {
-        x.clamp(tiny, one_below)
-    }
+    clamp_total(x, tiny, one_below)
 }
 
 /// One Dirichlet(α) draw into `out` (same length as `alpha`): normalized Gammas,
 /// x_i = exp(ln G_i − ln Σ_j G_j) with the sum taken in log space (log-sum-exp), so
 /// that small concentrations do not turn every component into 0/0 or into 1/K. Each
-/// component is clamped into [tiny, one_below].
+/// component is clamped into [tiny, one_below]. Where every ln G_i is −∞
+/// (concentrations ≲ 1e-308) the components are formed relative to the largest draw
+/// by `ln_gamma_ratio` instead, from a replay of the same stream. Terminates for
+/// every input; a NaN or negative concentration makes the row NaN.
 pub fn dirichlet(alpha: &[f64], s: &mut ElementStream, tiny: f64, one_below: f64, out: &mut [f64]) {
     if alpha.len() == 1 {
         // One category: the simplex is the point {1}.
-        out[0] = 1.0;
+        if let Some(o) = out.first_mut() {
+            *o = if alpha[0].is_nan() || alpha[0] < 0.0 {
+                f64::NAN
+            } else {
+                1.0
+            };
+        }
         return;
     }
     if alpha.iter().all(|&a| a >= 1.0) {
         // No Gamma near underflow: normalize directly, without logarithms.
         let mut sum = 0.0;
+        let mut max = 0f64;
         for (o, &a) in out.iter_mut().zip(alpha) {
             *o = marsaglia_tsang(a, s);
             sum += *o;
+            max = max.max(*o);
+        }
+        if sum == f64::INFINITY {
+            // Concentrations near f64::MAX (or ∞, valid only with validation off):
+            // the sum overflows, ratios to the largest draw do not (an ∞ draw is the
+            // limit's vertex, 1 against every finite draw).
+            sum = 0.0;
+            for o in out.iter_mut() {
+                *o = if max == f64::INFINITY {
+                    f64::from(*o == f64::INFINITY)
+                } else {
+                    *o / max
+                };
+                sum += *o;
+            }
         }
         for o in out.iter_mut() {
-            let x = *o / sum;
-            *o = if x.is_nan() {
-                x
-            } else {
-                x.clamp(tiny, one_below)
-            };
+            *o = clamp_total(*o / sum, tiny, one_below);
         }
         return;
     }
+    let replay = s.clone();
     let mut max = f64::NEG_INFINITY;
     for (o, &a) in out.iter_mut().zip(alpha) {
         *o = standard_gamma_ln(a, s);
         max = max.max(*o);
     }
-    let sum: f64 = out.iter().map(|&l| (l - max).exp()).sum();
-    let lse = max + sum.ln();
+    if max > f64::NEG_INFINITY && max < f64::INFINITY {
+        // Normalized by the sum of the rounded exponentials themselves (not by
+        // exp(l − log-sum-exp)): where ln G ~ 700 (concentrations near f64::MAX) the
+        // rounding of l − lse is ~1e-13 and the row summed to 1 + 5e-14.
+        let mut sum = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - max).exp();
+            sum += *o;
+        }
+        for o in out.iter_mut() {
+            *o = clamp_total(*o / sum, tiny, one_below);
+        }
+        return;
+    }
+    if alpha.iter().any(|a| a.is_nan() || *a < 0.0) || out.iter().any(|o| o.is_nan()) {
+        out.iter_mut().for_each(|o| *o = f64::NAN);
+        return;
+    }
+    dirichlet_ratio_form(alpha, replay, tiny, one_below, out);
+}
+
+/// The Dirichlet draw of [`dirichlet`] from the same stream, with every ratio
+/// G_i/G_max taken by `ln_gamma_ratio` (the path for concentrations whose ln G
+/// overflows, or for ∞ concentrations). Allocates one row of parts: this path is
+/// reached only at such extremes.
+fn dirichlet_ratio_form(
+    alpha: &[f64],
+    mut s: ElementStream,
+    tiny: f64,
+    one_below: f64,
+    out: &mut [f64],
+) {
+    let parts: Vec<(f64, f64, f64)> = alpha
+        .iter()
+        .map(|&a| {
+            let (h, l) = gamma_ln_parts(a, &mut s);
+            (h, l, a)
+        })
+        .collect();
+    let mut top = 0;
+    for i in 1..parts.len() {
+        if ln_gamma_ratio(parts[i], parts[top]) > 0.0 {
+            top = i;
+        }
+    }
+    let mut sum = 0.0;
+    for (o, p) in out.iter_mut().zip(&parts) {
+        let r = ln_gamma_ratio(*p, parts[top]);
+        // G_top/G_top = 1 exactly, also where the ratio of two infinities is NaN.
+        *o = if r.is_nan() { 1.0 } else { r.exp() };
+        sum += *o;
+    }
     for o in out.iter_mut() {
-        let x = (*o - lse).exp();
-        *o = if x.is_nan() {
-            x
-        } else {
-            x.clamp(tiny, one_below)
-        };
+        *o = clamp_total(*o / sum, tiny, one_below);
     }
 }
 
@@ -309,7 +456,9 @@ impl candle_core::CustomOp2 for GammaOp {
     }
 
     // g·dx/dα and g·dx/dβ in one pass over (α, β, x, g); these gradients have no
-    // further derivatives.
+    // further derivatives. A draw at the dtype's smallest normal was clamped up to it
+    // (the draw underflowed) and does not move with α or β: gradient 0 (its x·β is not
+    // the Gamma draw, and α ≲ 1e-38 with β ≈ f64::MAX would put the formula at ∞·0).
     fn bwd(
         &self,
         alpha: &Tensor,
@@ -318,18 +467,34 @@ impl candle_core::CustomOp2 for GammaOp {
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
         fn f(a: f64, r: f64, x: f64, g: f64) -> (f64, f64) {
+            if x <= f64::MIN_POSITIVE {
+                return (0.0, 0.0);
+            }
             let gr = g / r;
-            (
-                gr * crate::special::gamma::standard_gamma_grad(a, x * r),
-                -gr * x,
-            )
+            let dg = crate::special::gamma::standard_gamma_grad(a, x * r);
+            if gr.is_finite() {
+                (gr * dg, -gr * x)
+            } else {
+                grads_subnormal_rate(r, x, g, dg)
+            }
         }
         fn f32(a: f64, r: f64, x: f64, g: f64) -> (f64, f64) {
+            if x <= f32::MIN_POSITIVE as f64 {
+                return (0.0, 0.0);
+            }
             let gr = g / r;
-            (
-                gr * crate::special::gamma::standard_gamma_grad_f32(a, x * r),
-                -gr * x,
-            )
+            let dg = crate::special::gamma::standard_gamma_grad_f32(a, x * r);
+            if gr.is_finite() {
+                (gr * dg, -gr * x)
+            } else {
+                grads_subnormal_rate(r, x, g, dg)
+            }
+        }
+        // g/β overflowed (β subnormal): divide dG/dα and x by β first, so that
+        // dG/dα = 0 gives 0 rather than ∞·0 = NaN.
+        #[cold]
+        fn grads_subnormal_rate(r: f64, x: f64, g: f64, dg: f64) -> (f64, f64) {
+            (g * (dg / r), -g * (x / r))
         }
         let (da, dr) = map4_pair([alpha, rate, x, g], f, f32)?;
         Ok((Some(da), Some(dr)))
@@ -412,10 +577,111 @@ pub(crate) fn gamma_rsample(alpha: &Tensor, rate: &Tensor, draw: Draw) -> crate:
     crate::special::kernel::on_cpu(&[alpha, rate], |v| v[0].apply_op2(&v[1], GammaOp { draw }))
 }
 
-/// Reparameterized standard Gamma(α, 1) draws of the shape of `alpha`.
-pub(crate) fn standard_gamma_rsample(alpha: &Tensor, draw: Draw) -> crate::Result<Tensor> {
-    let one = Tensor::ones((), alpha.dtype(), alpha.device())?.broadcast_as(alpha.shape())?;
-    gamma_rsample(alpha, &one, draw)
+/// ln G for standard Gamma(α, 1) draws G, one per element of `alpha`, with the
+/// implicit gradient d ln G/dα = (dG/dα)/G in backward. Ratios and powers of Gamma
+/// draws (Student's t, Fisher–Snedecor, the inverse Gamma) are formed from these
+/// logarithms: G itself underflows for small α (and was clamped to the smallest
+/// normal), and the chain rule through G (dG/dα, then 1/G, then the rest) overflows in
+/// its intermediate factors where the gradient itself is finite.
+struct LnGammaOp {
+    draw: Draw,
+}
+
+impl CustomOp1 for LnGammaOp {
+    fn name(&self) -> &'static str {
+        "gamma_ln_rsample"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        sample_like(self.name(), s, l, self.draw, |a, st, _, _| {
+            standard_gamma_ln(a, st)
+        })
+    }
+
+    fn bwd(&self, alpha: &Tensor, lg: &Tensor, g: &Tensor) -> CResult<Option<Tensor>> {
+        let d = apply2(
+            alpha,
+            lg,
+            Map2 {
+                name: "gamma_ln_implicit_grad",
+                f: ln_gamma_grad::<false>,
+                f32: ln_gamma_grad::<true>,
+                bwd: None,
+            },
+        )?;
+        Ok(Some((g * d)?))
+    }
+}
+
+/// d ln G/dα = (dG/dα)/G of a standard Gamma(α) draw with ln G = `lg`. Where G would
+/// be below 1e-304 the series of [`crate::special::gamma::standard_gamma_grad`],
+/// (x/α)[W − S(ln x − ψ(α + 1))] with S = 1 + O(x) and W = O(x), gives
+/// −(ln x − ψ(α + 1))/α to within a relative e^{−700}, from ln x alone.
+///
+/// For tiny α the gradient, about −ln G/α ≈ 1/α², overflows (at α = 1e-300 and, via
+/// ln G = −∞, for α ≲ 1e-308); it is saturated at f64::MAX (the nearest finite value),
+/// so that the zero upstream gradient of a draw clamped into the dtype's range
+/// (`exp_draw`) gives 0, not 0·∞ = NaN, while a nonzero one still gives ±∞.
+fn ln_gamma_grad<const F32: bool>(alpha: f64, lg: f64) -> f64 {
+    if lg == f64::NEG_INFINITY {
+        return f64::MAX;
+    }
+    if lg > -700.0 {
+        let x = lg.exp();
+        let dx = if F32 {
+            crate::special::gamma::standard_gamma_grad_f32(alpha, x)
+        } else {
+            crate::special::gamma::standard_gamma_grad(alpha, x)
+        };
+        dx / x
+    } else {
+        let d = -(lg - crate::special::gamma::digamma(alpha + 1.0)) / alpha;
+        d.min(f64::MAX)
+    }
+}
+
+/// Reparameterized ln G, G ~ Gamma(α, 1), of the shape of `alpha` (see `LnGammaOp`).
+pub(crate) fn standard_gamma_ln_rsample(alpha: &Tensor, draw: Draw) -> crate::Result<Tensor> {
+    crate::special::kernel::on_cpu(&[alpha], |v| v[0].apply_op1(LnGammaOp { draw }))
+}
+
+/// `exp(l)` for f64 log-draws `l` of a law on (0, ∞), clamped into [smallest normal,
+/// largest finite number] of `dtype` and rounded to `dtype`: a draw whose exact value
+/// lies beyond the dtype's range becomes the nearest representable point of the
+/// support (with gradient 0 there), never 0 or ∞, whose log-density and gradients
+/// would be infinite or NaN.
+///
+/// The clamp is applied to `l`, before the exponential: clamping `exp(l)` after an
+/// overflow would send gradient 0 into the exponential's backward, 0 · ∞ = NaN.
+/// `l` may be f32 or f64.
+pub(crate) fn exp_draw(l: &Tensor, dtype: candle_core::DType) -> crate::Result<Tensor> {
+    let (lo, hi) = if l.dtype() == candle_core::DType::F64 && dtype == candle_core::DType::F32 {
+        // exp in f64 of the exact f64 logarithms lands within an f64 ulp of the f32
+        // ends, which round to exactly f32::MIN_POSITIVE and f32::MAX.
+        ((f32::MIN_POSITIVE as f64).ln(), (f32::MAX as f64).ln())
+    } else {
+        log_range(dtype)
+    };
+    Ok(l.clamp(lo, hi)?.exp()?.to_dtype(dtype)?)
+}
+
+/// `[ln tiny, ln max]` of a float dtype, rounded inwards so that `exp` of either end,
+/// computed in f32 or f64 and rounded to `dtype`, is a positive normal finite number.
+pub(crate) fn log_range(dtype: candle_core::DType) -> (f64, f64) {
+    match dtype {
+        // ln(f32::MIN_POSITIVE) = −87.336544…, ln(f32::MAX) = 88.722839…
+        candle_core::DType::F32 => (-87.3365, 88.7228),
+        // ln(f64::MIN_POSITIVE) = −708.396418…, ln(f64::MAX) = 709.782712…
+        _ => (-708.3964, 709.7827),
+    }
+}
+
+/// The largest finite number of a float dtype, as f64.
+pub(crate) fn finite_max(dtype: candle_core::DType) -> f64 {
+    match dtype {
+        candle_core::DType::F32 => f32::MAX as f64,
+        _ => f64::MAX,
+    }
 }
 
 /// Beta(a, b) draws with the exact implicit gradients (dx/da, dx/db) in backward.
@@ -463,7 +729,18 @@ impl candle_core::CustomOp2 for BetaOp {
 
 /// (dx/da, dx/db) of Beta draws, elementwise over slices, in parallel chunks of the
 /// two-lane slice kernels (`f32`: the variant that stops at f32 accuracy).
+///
+/// A draw sitting on a clamp bound of its dtype (the smallest normal number or the
+/// largest float below 1) is the clamp's constant there, whose derivative is 0; where
+/// the implicit formula is not finite for such a draw (concentrations like 5e-324 or
+/// 1e-8 against 5e-324, where the unclamped draw lies far beyond the bound and ψ or
+/// 1/a overflow) that 0 is used instead of ±∞/NaN.
 fn beta_grads(a: &[f64], b: &[f64], x: &[f64], f32: bool) -> (Vec<f64>, Vec<f64>) {
+    let (tiny, one_below) = unit_bounds(if f32 {
+        candle_core::DType::F32
+    } else {
+        candle_core::DType::F64
+    });
     let n = a.len();
     let mut da = vec![0f64; n];
     let mut db = vec![0f64; n];
@@ -477,7 +754,7 @@ fn beta_grads(a: &[f64], b: &[f64], x: &[f64], f32: bool) -> (Vec<f64>, Vec<f64>
                 crate::special::beta::beta_implicit_grad_f32_slice(
                     &a[r.clone()],
                     &b[r.clone()],
-                    &x[r],
+                    &x[r.clone()],
                     pa,
                     pb,
                 );
@@ -485,10 +762,15 @@ fn beta_grads(a: &[f64], b: &[f64], x: &[f64], f32: bool) -> (Vec<f64>, Vec<f64>
                 crate::special::beta::beta_implicit_grad_slice(
                     &a[r.clone()],
                     &b[r.clone()],
-                    &x[r],
+                    &x[r.clone()],
                     pa,
                     pb,
                 );
+            }
+            for ((da, db), &x) in pa.iter_mut().zip(pb.iter_mut()).zip(&x[r]) {
+                if !(da.is_finite() && db.is_finite()) && (x <= tiny || x >= one_below) {
+                    (*da, *db) = (0.0, 0.0);
+                }
             }
         });
     (da, db)
@@ -608,10 +890,7 @@ impl candle_core::CustomOp2 for DirichletWeight {
             // D_i = dx_i/dα_i: the marginal Beta(α_i, α₀ − α_i) implicit gradient.
             let mut b = vec![0f64; alpha.len()];
             for (a, bb) in alpha.chunks(k).zip(b.chunks_mut(k)) {
-                let a0: f64 = a.iter().sum();
-                for (ai, bi) in a.iter().zip(bb.iter_mut()) {
-                    *bi = a0 - ai;
-                }
+                other_sums(a, bb);
             }
             let (mut d, _) = beta_grads(alpha, &b, x, f32);
             for (xr, dr) in x.chunks(k).zip(d.chunks_mut(k)) {
@@ -650,6 +929,32 @@ impl candle_core::CustomOp2 for DirichletWeight {
             }
         };
         Ok((out, l1.shape().clone()))
+    }
+}
+
+/// `out[i] = Σ_{j≠i} a[j]` for one Dirichlet row (the second Beta parameter of the
+/// marginal of component i). As α₀ − α_i where α_i ≤ α₀/2 (no cancellation); the one
+/// component that may hold more than half of α₀ gets the direct sum, since α₀ − α_i
+/// loses the small terms (α = (1e8, 1e-40) gave exactly 0, an invalid Beta parameter
+/// and NaN gradients). Where α₀ overflows every sum is taken directly, and a sum that
+/// overflows itself is capped at f64::MAX (the marginal is then a point mass to
+/// working precision and its gradient ~0 either way).
+fn other_sums(a: &[f64], out: &mut [f64]) {
+    let a0: f64 = a.iter().sum();
+    let direct = |i: usize| -> f64 {
+        a.iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, v)| v)
+            .sum::<f64>()
+    };
+    for (i, (ai, o)) in a.iter().zip(out.iter_mut()).enumerate() {
+        let v = if a0.is_finite() && *ai <= 0.5 * a0 {
+            a0 - ai
+        } else {
+            direct(i)
+        };
+        *o = v.min(f64::MAX);
     }
 }
 

@@ -1,5 +1,5 @@
 //! Dirichlet against `reference/dirichlet.json` (mpmath at 50 digits, written by
-//! `reference/gen_step2.py`): log_prob and its gradients in the concentration and the
+//! `reference/gen_beta_family.py`): log_prob and its gradients in the concentration and the
 //! value, entropy, mean, variance and mode, in f64 and f32 (inputs are f32-exact).
 //!
 //! Tolerances as in `conformance.rs`: |ours − ref| ≤ rtol·|ref| + atol with

@@ -1161,9 +1161,9 @@ fn invalid_parameters_are_errors() {
     assert!(GeneralizedPareto::new_with_validation(&ok, &t, &ok, false).is_ok());
     assert!(ContinuousBernoulli::new_with_validation(&t, false).is_ok());
     // Out-of-support values and probabilities.
-    let k = Kumaraswamy::from_scalars(2.0, 3.0, &CPU).unwrap();
-    let g = GeneralizedPareto::from_scalars(1.0, 1.0, 0.5, &CPU).unwrap();
-    let c = ContinuousBernoulli::from_scalars(0.3, &CPU).unwrap();
+    let k = Kumaraswamy::from_scalars(2.0, 3.0, candle_core::DType::F64, &CPU).unwrap();
+    let g = GeneralizedPareto::from_scalars(1.0, 1.0, 0.5, candle_core::DType::F64, &CPU).unwrap();
+    let c = ContinuousBernoulli::from_scalars(0.3, candle_core::DType::F64, &CPU).unwrap();
     let dists: [&dyn Distribution; 3] = [&k, &g, &c];
     for d in dists {
         let bad_x = Tensor::new(&[0.5f64, -0.5], &CPU).unwrap();

@@ -195,8 +195,14 @@ fn batched_parameters_follow_their_own_laws() {
 /// otherwise): Laplace draws against a Normal CDF of the same variance.
 #[test]
 fn ks_rejects_a_wrong_distribution() {
-    let lap = Laplace::from_scalars(0.0, 1.0 / 2f64.sqrt(), &Device::Cpu).unwrap();
-    let norm = Normal::from_scalars(0.0, 1.0, &Device::Cpu).unwrap();
+    let lap = Laplace::from_scalars(
+        0.0,
+        1.0 / 2f64.sqrt(),
+        candle_core::DType::F64,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let norm = Normal::from_scalars(0.0, 1.0, candle_core::DType::F64, &Device::Cpu).unwrap();
     let x = lap.sample(&[N], &mut Generator::new(3)).unwrap();
     let f = norm.cdf(&x).unwrap();
     let dstat = ks_stat(

@@ -296,7 +296,7 @@ fn student_t_von_mises_truncated_normal_ks() {
 #[test]
 fn von_mises_with_offset_loc_ks() {
     let loc = 2.5;
-    let d = VonMises::from_scalars(loc, 3.0, &Device::Cpu).unwrap();
+    let d = VonMises::from_scalars(loc, 3.0, candle_core::DType::F64, &Device::Cpu).unwrap();
     let x = d.sample(&[N], &mut Generator::new(77)).unwrap();
     let xs = host(&x);
     assert!(xs
@@ -533,11 +533,13 @@ fn implicit_samplers_are_thread_count_independent() {
         pool.install(|| {
             let n = 100_000;
             let mut g = Generator::new(99);
-            let gamma = Gamma::from_scalars(0.7, 1.0, &Device::Cpu).unwrap();
-            let beta = Beta::from_scalars(0.3, 2.0, &Device::Cpu).unwrap();
+            let gamma =
+                Gamma::from_scalars(0.7, 1.0, candle_core::DType::F64, &Device::Cpu).unwrap();
+            let beta = Beta::from_scalars(0.3, 2.0, candle_core::DType::F64, &Device::Cpu).unwrap();
             let dir =
                 Dirichlet::new(&Tensor::new(&[0.2f64, 1.0, 5.0], &Device::Cpu).unwrap()).unwrap();
-            let vm = VonMises::from_scalars(0.0, 2.0, &Device::Cpu).unwrap();
+            let vm =
+                VonMises::from_scalars(0.0, 2.0, candle_core::DType::F64, &Device::Cpu).unwrap();
             vec![
                 host(&gamma.sample(&[n], &mut g).unwrap()),
                 host(&beta.sample(&[n], &mut g).unwrap()),

@@ -553,3 +553,20 @@ fn sampler_acceptance_rate() {
         assert!(a > 0.6 && a <= 1.0);
     }
 }
+
+/// i0e(x) ≈ 1/√(2πx) and i1e(x) ≈ 1/√(2πx) for huge x: the factor √(2πx) overflowed
+/// for x > 2.9e307, so i0e(f64::MAX) was 0 and VonMises at κ = f64::MAX gave
+/// log_prob(loc) = +∞ and NaN moments.
+#[test]
+fn bessel_ratios_at_the_largest_arguments() {
+    use candle_distributions::special::bessel::{i0e, i1e};
+    for x in [1e300, f64::MAX] {
+        let want = 1.0 / ((2.0 * std::f64::consts::PI).sqrt() * x.sqrt());
+        for (name, got) in [("i0e", i0e(x)), ("i1e", i1e(x))] {
+            assert!(
+                (got - want).abs() <= 1e-14 * want,
+                "{name}({x:e}) = {got:e}, want {want:e}"
+            );
+        }
+    }
+}

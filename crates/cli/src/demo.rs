@@ -2,14 +2,15 @@
 //!
 //! 1. `sample()` cuts the graph (no gradient reaches `loc`, `scale`); `rsample()` draws
 //!    `x = loc + scale · ε`, so d mean(x)/d loc = 1 and d mean(x)/d scale = mean(ε).
-//! 2. Two unbiased estimators of d/dloc E[x²] for x ~ Normal(loc = 1, scale = 1) (true
+//! 2. Two unbiased estimators of d/dloc E\[x²\] for x ~ Normal(loc = 1, scale = 1) (true
 //!    value 2·loc = 2): the pathwise one (through `rsample`) and the score-function one
 //!    (REINFORCE: `sample` and `log_prob`), their spread over many repetitions at
 //!    several sample counts.
 //! 3. PNG plots: a histogram of Normal draws against the density, and the variance of
 //!    both estimators against the sample count (log-log).
 
-use crate::{plot, sample};
+use crate::output::{Kind, Outputs};
+use crate::{plot, stats};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::{Distribution, Generator, Normal};
 use plotters::style::RGBColor;
@@ -156,7 +157,7 @@ struct Row {
     score_sd: f64,
 }
 
-/// Part 2: pathwise vs score-function estimators of d/dloc E[x²].
+/// Part 2: pathwise vs score-function estimators of d/dloc E\[x²\].
 fn part2(root: &Generator, reps: u64) -> DResult<Vec<Row>> {
     let dev = Device::Cpu;
     let (loc0, scale0) = (1.0f64, 1.0f64);
@@ -195,8 +196,8 @@ fn part2(root: &Generator, reps: u64) -> DResult<Vec<Row>> {
             let g = (x.sqr()? * lp)?.mean_all()?.backward()?;
             score.push(grad_of(&g, &loc)?.unwrap_or(f64::NAN));
         }
-        let (pm, psd) = sample::mean_std(&path);
-        let (sm, ssd) = sample::mean_std(&score);
+        let (pm, psd) = stats::mean_std(&path);
+        let (sm, ssd) = stats::mean_std(&score);
         outln!(
             "{:>6} {:>6}   {:>22}   {:>22}   {:>10.2}",
             n,
@@ -226,9 +227,14 @@ fn part3(
 ) -> Result<(PathBuf, PathBuf), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let hist_path = out.join(HIST_PNG);
+    let var_path = out.join(VARIANCE_PNG);
+    // Both plots or neither.
+    let mut outputs = Outputs::new();
+    let hist_to = outputs.add("--out", &hist_path, Kind::Png)?;
+    let var_to = outputs.add("--out", &var_path, Kind::Png)?;
     xs.sort_unstable_by(f64::total_cmp);
     plot::samples_vs_density(
-        &hist_path,
+        &hist_to,
         &format!(
             "Normal(loc=1, scale=2): {} draws of sample() vs density",
             xs.len()
@@ -237,7 +243,6 @@ fn part3(
         &xs,
     )?;
 
-    let var_path = out.join(VARIANCE_PNG);
     let ns: Vec<f64> = rows.iter().map(|r| r.n as f64).collect();
     let theory = |c: f64| ns.iter().map(|&n| (n, c / n)).collect::<Vec<_>>();
     let blue = RGBColor(31, 119, 180);
@@ -275,11 +280,12 @@ fn part3(
         },
     ];
     plot::loglog(
-        &var_path,
+        &var_to,
         "Variance of d/dloc E[x²] estimators, x ~ Normal(1, 1)",
         "draws per estimate (n)",
         "variance over repetitions",
         &series,
     )?;
+    outputs.commit()?;
     Ok((hist_path, var_path))
 }

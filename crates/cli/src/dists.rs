@@ -5,6 +5,7 @@
 //! case-insensitively, and `_`/`-` are ignored (`half_normal`, `Half-Normal` and
 //! `halfnormal` are the same). Every parameter is required, as in torch.
 
+use crate::num::{fmt_num, Digits};
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::{
     Beta, Cauchy, Chi2, ContinuousBernoulli, Distribution, Exponential, FisherSnedecor, Gamma,
@@ -167,11 +168,38 @@ pub fn lookup(name: &str) -> Result<&'static DistSpec, String> {
 
 /// Parses a finite or infinite number as written by a user (`1.5`, `-2`, `1e-3`, `inf`).
 pub fn parse_number(what: &str, s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    t.parse::<f64>()
-        .ok()
-        .filter(|v| !v.is_nan())
-        .ok_or_else(|| format!("{what}: `{s}` is not a number"))
+    let v = s
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("{what}: `{s}` is not a number"))?;
+    if v.is_nan() {
+        return Err(format!("{what}: NaN is not allowed"));
+    }
+    Ok(v)
+}
+
+/// Checks that a number typed for `what` survives the conversion to `dtype`: an f32
+/// run must not turn `1e308` into +∞ or `1e-50` into 0 behind the user's back.
+pub fn check_fits(what: &str, v: f64, dtype: DType) -> Result<(), String> {
+    if dtype != DType::F32 || !v.is_finite() {
+        return Ok(());
+    }
+    let x = v as f32;
+    if x.is_infinite() {
+        return Err(format!(
+            "{what}: {} is beyond the f32 range (largest {:e}); use --dtype f64",
+            fmt_num(v, DType::F64, Digits::Full),
+            f32::MAX
+        ));
+    }
+    if x == 0.0 && v != 0.0 {
+        return Err(format!(
+            "{what}: {} rounds to 0 in f32 (smallest {:e}); use --dtype f64",
+            fmt_num(v, DType::F64, Digits::Full),
+            f32::from_bits(1)
+        ));
+    }
+    Ok(())
 }
 
 /// Parses one `--param k=v` argument.
@@ -206,7 +234,7 @@ impl Built {
             .params
             .iter()
             .zip(&self.values)
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{k}={}", fmt_num(*v, DType::F64, Digits::Full)))
             .collect();
         format!("{}({})", self.spec.display, ps.join(", "))
     }
@@ -232,6 +260,7 @@ pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, Strin
         if values[i].is_some() {
             return Err(format!("parameter `{k}` given twice"));
         }
+        check_fits(&format!("--param {k}"), v, dtype)?;
         values[i] = Some(v);
     }
     let missing: Vec<&str> = spec
@@ -312,20 +341,6 @@ pub fn host(t: &Tensor) -> Result<Vec<f64>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Formats a number from a tensor of `dtype` with the shortest digits that round-trip
-/// in that dtype (so f32 results do not show spurious f64 digits).
-/// Very small or very large magnitudes use exponent notation (a Gamma(1e-3) draw of
-/// 2.2e-308 would otherwise print 300 zeros).
-pub fn fmt_num(v: f64, dtype: DType) -> String {
-    let sci = v != 0.0 && v.is_finite() && (v.abs() < 1e-5 || v.abs() >= 1e16);
-    match (dtype == DType::F32, sci) {
-        (true, true) => format!("{:e}", v as f32),
-        (true, false) => format!("{}", v as f32),
-        (false, true) => format!("{v:e}"),
-        (false, false) => format!("{v}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +365,32 @@ mod tests {
         assert!(e.contains("not a number"), "{e}");
         let e = build("normal", &["loc=0".into(), "scale=-1".into()], DType::F64).unwrap_err();
         assert!(e.contains("scale"), "{e}");
+        let b = build(
+            "cauchy",
+            &["loc=0".into(), "scale=1e308".into()],
+            DType::F64,
+        )
+        .unwrap();
+        assert_eq!(b.label(), "Cauchy(loc=0, scale=1e308)");
+        let e = build(
+            "cauchy",
+            &["loc=0".into(), "scale=1e308".into()],
+            DType::F32,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("scale") && e.contains("beyond the f32 range"),
+            "{e}"
+        );
+        let e = build(
+            "normal",
+            &["loc=1e-50".into(), "scale=1".into()],
+            DType::F32,
+        )
+        .unwrap_err();
+        assert!(e.contains("loc") && e.contains("rounds to 0"), "{e}");
+        let e = build("normal", &["loc=nan".into(), "scale=1".into()], DType::F64).unwrap_err();
+        assert!(e.contains("NaN is not allowed"), "{e}");
         for s in SPECS {
             let ps: Vec<String> = s
                 .params

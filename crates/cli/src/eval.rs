@@ -1,6 +1,7 @@
 //! `candle-dist eval`: densities, CDFs and moments of a distribution.
 
-use crate::dists::{self, fmt_num};
+use crate::dists;
+use crate::num::{self, fmt_num, Digits};
 use crate::DTypeArg;
 use candle_core::Tensor;
 use candle_distributions::Error;
@@ -17,6 +18,10 @@ pub struct EvalArgs {
     /// Floating-point type of parameters and values.
     #[arg(long, value_enum, default_value_t = DTypeArg::F64)]
     pub dtype: DTypeArg,
+    /// Significant digits of the printed numbers (1 to 17), or `full` for the shortest
+    /// text that reads back to the exact value.
+    #[arg(long, value_name = "N", default_value = "6", value_parser = num::parse_digits)]
+    pub digits: Digits,
 }
 
 /// A method's scalar result as text: the number, or `n/a` where the distribution does
@@ -24,11 +29,12 @@ pub struct EvalArgs {
 fn scalar_or_na(
     r: candle_distributions::Result<Tensor>,
     dtype: candle_core::DType,
+    digits: Digits,
 ) -> Result<String, String> {
     match r {
         Ok(t) => Ok(dists::host(&t)?
             .iter()
-            .map(|v| fmt_num(*v, dtype))
+            .map(|v| fmt_num(*v, dtype, digits))
             .collect::<Vec<_>>()
             .join(", ")),
         Err(Error::NotImplemented { .. }) => Ok("n/a".into()),
@@ -42,17 +48,22 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     let values: Vec<f64> = args
         .values
         .iter()
-        .map(|s| dists::parse_number("--value", s))
-        .collect::<Result<_, _>>()?;
+        .map(|s| {
+            let v = dists::parse_number("--value", s)?;
+            dists::check_fits(&format!("--value {s}"), v, dtype)?;
+            Ok(v)
+        })
+        .collect::<Result<_, String>>()?;
+    let digits = args.digits;
     let built = dists::build(&args.spec.dist, &args.spec.params, dtype)?;
     let d = built.dist.as_ref();
 
     let rows = [
-        ("mean", scalar_or_na(d.mean(), dtype)?),
-        ("mode", scalar_or_na(d.mode(), dtype)?),
-        ("variance", scalar_or_na(d.variance(), dtype)?),
-        ("stddev", scalar_or_na(d.stddev(), dtype)?),
-        ("entropy", scalar_or_na(d.entropy(), dtype)?),
+        ("mean", scalar_or_na(d.mean(), dtype, digits)?),
+        ("mode", scalar_or_na(d.mode(), dtype, digits)?),
+        ("variance", scalar_or_na(d.variance(), dtype, digits)?),
+        ("stddev", scalar_or_na(d.stddev(), dtype, digits)?),
+        ("entropy", scalar_or_na(d.entropy(), dtype, digits)?),
     ];
     // Evaluate everything before printing, so that an error prints nothing else.
     let (lp, cdf) = if values.is_empty() {
@@ -77,17 +88,25 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     if !values.is_empty() {
         // Round-trip the values through the dtype so f32 shows what was evaluated.
         outln!();
-        outln!("{:>24} {:>24} {:>24}", "value", "log_prob", "cdf");
-        for (i, x) in values.iter().enumerate() {
-            let c = cdf
-                .as_ref()
-                .map_or_else(|| "n/a".to_string(), |c| fmt_num(c[i], dtype));
-            outln!(
-                "{:>24} {:>24} {:>24}",
-                fmt_num(*x, dtype),
-                fmt_num(lp[i], dtype),
-                c
-            );
+        let f = |v: f64| fmt_num(v, dtype, digits);
+        let table: Vec<[String; 3]> = values
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let c = cdf.as_ref().map_or_else(|| "n/a".to_string(), |c| f(c[i]));
+                [f(*x), f(lp[i]), c]
+            })
+            .collect();
+        let w = table
+            .iter()
+            .flatten()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .max(10);
+        outln!("{:>w$} {:>w$} {:>w$}", "value", "log_prob", "cdf");
+        for [x, l, c] in &table {
+            outln!("{x:>w$} {l:>w$} {c:>w$}");
         }
     }
     Ok(())

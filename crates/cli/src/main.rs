@@ -59,8 +59,11 @@ mod bench;
 mod demo;
 mod dists;
 mod eval;
+mod num;
+mod output;
 mod plot;
 mod sample;
+mod stats;
 
 /// Probability distributions with differentiable sampling, from the command line.
 #[derive(Parser, Debug)]
@@ -112,9 +115,39 @@ impl std::fmt::Display for DTypeArg {
     }
 }
 
+/// Help and version go to stdout as clap writes them; a usage error becomes the one
+/// `error: ...` line with status 2 that every other error gives (clap's own rendering
+/// spans several lines with usage and a "try --help" hint).
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    let line = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = line.strip_prefix("error:").unwrap_or(&line).trim();
+    eprintln!("error: {line}");
+    std::process::exit(2)
+}
+
 fn main() -> ExitCode {
     keep_freed_memory();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     let result = match &cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),

@@ -3,10 +3,21 @@
 //! Text is rendered with the pure-Rust `ab_glyph` rasterizer from a bundled font
 //! (DejaVu Sans, `assets/DejaVuSans.ttf`, license in `assets/LICENSE-DejaVu.txt`), so
 //! no system font library is needed at build or run time.
+//!
+//! The histogram-versus-density chart chooses its own axes: the x-range from robust
+//! quantiles of the distribution and of the draws, clipped to the support; the y-range
+//! from the histogram and the bulk of the curve, not from its maximum, so a density
+//! pole (Gamma(0.5) at 0) is drawn as a clipped curve with a "→ ∞" mark instead of
+//! squashing everything else against the axis.
 
+use crate::num::fmt_tick;
+use crate::output::Staged;
+use crate::stats::{finite_part, quantile_sorted};
+use candle_core::Tensor;
+use candle_distributions::{Constraint, Distribution};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
-use std::path::Path;
 use std::sync::OnceLock;
 
 /// The bundled font (DejaVu Sans).
@@ -22,39 +33,32 @@ pub fn ensure_font() -> Result<(), String> {
     .clone()
 }
 
-fn perr<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
-    move |e| format!("writing {}: {e}", path.display())
+fn perr<E: std::fmt::Display>(to: &Staged) -> impl Fn(E) -> String + '_ {
+    move |e| format!("writing {}: {e}", to.dest.display())
 }
 
-/// Draws the legend (upper right) and writes the image.
+/// Draws the legend and writes the image.
 fn finish<'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
     root: &DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>,
-    path: &Path,
+    to: &Staged,
+    legend_at: SeriesLabelPosition,
 ) -> Result<(), String> {
-    let e = perr(path);
+    let e = perr(to);
     chart
         .configure_series_labels()
         .label_font(("sans-serif", 17))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_at)
         .draw()
         .map_err(&e)?;
     root.present().map_err(&e)?;
     Ok(())
 }
 
-/// Fails early, with the operating system's plain message, if `path` cannot be written
-/// (plotters would report the same problem only after drawing, and less readably).
-pub fn check_writable(path: &Path) -> Result<(), String> {
-    std::fs::File::create(path)
-        .map(drop)
-        .map_err(|e| format!("writing {}: {e}", path.display()))
-}
-
 /// A histogram normalized as a density: bar heights are `count / (n · width)` over
-/// `n` = all samples (so mass outside `[lo, hi)` is accounted for, not redistributed).
+/// `n` = all samples (so mass outside `[lo, hi]` is accounted for, not redistributed).
 #[derive(Debug, Clone)]
 pub struct Histogram {
     /// Left edge of the first bin.
@@ -63,25 +67,35 @@ pub struct Histogram {
     pub hi: f64,
     /// Density height of each bin.
     pub heights: Vec<f64>,
+    /// Samples outside `[lo, hi]` (infinite and NaN ones included).
+    pub outside: usize,
 }
 
 impl Histogram {
-    /// Bins `samples` into `bins` equal bins on `[lo, hi]`.
-    pub fn new(samples: &[f64], lo: f64, hi: f64, bins: usize) -> Self {
+    /// Bins `samples` into `bins` equal bins on `[lo, hi]`, with heights per `unit` of
+    /// x (1 for plain densities; see `axis_scale`).
+    pub fn new(samples: &[f64], lo: f64, hi: f64, bins: usize, unit: f64) -> Self {
         let bins = bins.max(1);
         let width = (hi - lo) / bins as f64;
         let mut counts = vec![0u64; bins];
+        let mut outside = 0;
         for &x in samples {
             if x >= lo && x <= hi && width > 0.0 {
                 let i = (((x - lo) / width) as usize).min(bins - 1);
                 counts[i] += 1;
+            } else {
+                outside += 1;
             }
         }
-        let norm = samples.len().max(1) as f64 * width;
+        // Fractions first: n · width overflows for bins near f64::MAX wide, and
+        // 1 / width for subnormal ones.
+        let n = samples.len().max(1) as f64;
+        let w = width / unit;
         Histogram {
             lo,
             hi,
-            heights: counts.iter().map(|&c| c as f64 / norm).collect(),
+            heights: counts.iter().map(|&c| c as f64 / n / w).collect(),
+            outside,
         }
     }
 
@@ -93,68 +107,6 @@ impl Histogram {
             .enumerate()
             .map(move |(i, &h)| (self.lo + i as f64 * w, self.lo + (i + 1) as f64 * w, h))
     }
-}
-
-/// Writes a PNG of a density histogram with the density curve `density` (points
-/// `(x, p(x))`) drawn over it.
-pub fn histogram_vs_density(
-    path: &Path,
-    title: &str,
-    hist: &Histogram,
-    hist_label: &str,
-    density: &[(f64, f64)],
-    density_label: &str,
-) -> Result<(), String> {
-    ensure_font()?;
-    check_writable(path)?;
-    let e = perr(path);
-    let ymax = hist
-        .heights
-        .iter()
-        .copied()
-        .chain(density.iter().map(|p| p.1))
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
-    let ymax = if ymax > 0.0 { ymax * 1.12 } else { 1.0 };
-    let root = BitMapBackend::new(path, (960, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 26))
-        .margin(18)
-        .x_label_area_size(48)
-        .y_label_area_size(70)
-        .build_cartesian_2d(hist.lo..hist.hi, 0.0..ymax)
-        .map_err(&e)?;
-    chart
-        .configure_mesh()
-        .x_desc("x")
-        .y_desc("density")
-        .label_style(("sans-serif", 16))
-        .axis_desc_style(("sans-serif", 18))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(&e)?;
-    let bar = RGBColor(70, 130, 180);
-    chart
-        .draw_series(
-            hist.bars()
-                .map(|(a, b, h)| Rectangle::new([(a, 0.0), (b, h)], bar.mix(0.55).filled())),
-        )
-        .map_err(&e)?
-        .label(hist_label)
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 6), (x + 18, y + 6)], bar.mix(0.55).filled())
-        });
-    let curve = RGBColor(200, 30, 30);
-    chart
-        .draw_series(LineSeries::new(
-            density.iter().copied().filter(|p| p.1.is_finite()),
-            curve.stroke_width(3),
-        ))
-        .map_err(&e)?
-        .label(density_label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], curve.stroke_width(3)));
-    finish(&mut chart, &root, path)
 }
 
 /// One line of a log-log chart.
@@ -173,15 +125,14 @@ pub struct Series {
 
 /// Writes a PNG chart with logarithmic x and y axes.
 pub fn loglog(
-    path: &Path,
+    to: &Staged,
     title: &str,
     x_desc: &str,
     y_desc: &str,
     series: &[Series],
 ) -> Result<(), String> {
     ensure_font()?;
-    check_writable(path)?;
-    let e = perr(path);
+    let e = perr(to);
     let pts = || {
         series
             .iter()
@@ -198,12 +149,12 @@ pub fn loglog(
     if x1 <= 0.0 || y1 <= 0.0 {
         return Err(format!(
             "{}: nothing positive to plot on log axes",
-            path.display()
+            to.dest.display()
         ));
     }
     let (x0, x1) = (x0 / 1.5, x1 * 1.5);
     let (y0, y1) = (y0 / 2.0, y1 * 2.0);
-    let root = BitMapBackend::new(path, (960, 600)).into_drawing_area();
+    let root = BitMapBackend::new(&to.file, (960, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 26))
@@ -218,8 +169,8 @@ pub fn loglog(
         .y_desc(y_desc)
         .label_style(("sans-serif", 16))
         .axis_desc_style(("sans-serif", 18))
-        .x_label_formatter(&|v| format!("{v}"))
-        .y_label_formatter(&|v| fmt_tick(*v))
+        .x_label_formatter(&|v| fmt_tick(*v, 3, 0.0))
+        .y_label_formatter(&|v| fmt_tick(*v, 3, 0.0))
         .draw()
         .map_err(&e)?;
     for s in series {
@@ -251,21 +202,7 @@ pub fn loglog(
                 .map_err(&e)?;
         }
     }
-    finish(&mut chart, &root, path)
-}
-
-/// Compact tick label: `0.01`, `10`, `1e-5`.
-fn fmt_tick(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let a = v.abs();
-    if (1e-3..1e5).contains(&a) {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{v:.0e}")
-    }
+    finish(&mut chart, &root, to, SeriesLabelPosition::UpperRight)
 }
 
 /// `n` evenly spaced points on `[lo, hi]`.
@@ -274,69 +211,627 @@ pub fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         return vec![lo];
     }
     (0..n)
-        .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+        // The fraction first: (hi - lo) · i overflows for ranges near f64::MAX.
+        .map(|i| lo + (hi - lo) * (i as f64 / (n - 1) as f64))
         .collect()
 }
 
-/// `(x, p(x))` on `points` evenly spaced values of `[lo, hi]`, with the density taken as
-/// `exp(log_prob(x))` of `dist` (in its dtype). `[lo, hi]` must lie in the support.
+/// Smallest and largest value of a support (±∞ where unbounded). Tensor bounds
+/// (`Uniform(low, high)`) give their smallest low and largest high.
+pub fn support_bounds(c: &Constraint) -> (f64, f64) {
+    let inf = f64::INFINITY;
+    let ends = |t: &Tensor, low: bool| -> f64 {
+        let v = crate::dists::host(t).unwrap_or_default();
+        let m = if low {
+            v.iter().copied().fold(inf, f64::min)
+        } else {
+            v.iter().copied().fold(-inf, f64::max)
+        };
+        // An unreadable bound is no bound.
+        if m.is_nan() || v.is_empty() {
+            if low {
+                -inf
+            } else {
+                inf
+            }
+        } else {
+            m
+        }
+    };
+    #[allow(unreachable_patterns)]
+    match c {
+        Constraint::Positive | Constraint::NonNegative | Constraint::NonNegativeInteger => {
+            (0.0, inf)
+        }
+        Constraint::PositiveInteger => (1.0, inf),
+        Constraint::GreaterThan(b) | Constraint::GreaterThanEq(b) => (*b, inf),
+        Constraint::LessThan(b) => (-inf, *b),
+        Constraint::Interval(l, h) | Constraint::HalfOpenInterval(l, h) => (*l, *h),
+        Constraint::UnitInterval | Constraint::Simplex | Constraint::Boolean => (0.0, 1.0),
+        Constraint::IntegerInterval(l, h) => (*l as f64, *h as f64),
+        Constraint::DependentInterval { low, high } => (ends(low, true), ends(high, false)),
+        Constraint::DependentGreaterThanEq { low } => (ends(low, true), inf),
+        _ => (-inf, inf),
+    }
+}
+
+/// The 0.5%, 25%, 50%, 75% and 99.5% quantiles from `dist.icdf`, if it has one and
+/// they are finite.
+fn dist_quantiles(dist: &dyn Distribution) -> Option<[f64; 5]> {
+    let p = Tensor::new(&[0.005f64, 0.25, 0.5, 0.75, 0.995], dist.device())
+        .and_then(|t| t.to_dtype(dist.dtype()))
+        .ok()?;
+    let v = crate::dists::host(&dist.icdf(&p).ok()?).ok()?;
+    let q: [f64; 5] = v.try_into().ok()?;
+    q.iter().all(|x| x.is_finite()).then_some(q)
+}
+
+/// The 0.5% to 99.5% quantile range, narrowed to the median ± 3 interquartile ranges
+/// (so heavy tails such as Cauchy's do not squash the picture).
+fn robust_span([q0, q1, med, q3, q9]: [f64; 5]) -> Option<(f64, f64)> {
+    let iqr = q3 - q1;
+    let (mut a, mut b) = (q0, q9);
+    if iqr.is_finite() {
+        a = a.max(med - 3.0 * iqr);
+        b = b.min(med + 3.0 * iqr);
+    }
+    (a.is_finite() && b.is_finite() && b >= a).then_some((a, b))
+}
+
+/// Mean ± 3 standard deviations, for distributions without a quantile function.
+fn moment_span(dist: &dyn Distribution) -> Option<(f64, f64)> {
+    let scalar = |r: candle_distributions::Result<Tensor>| -> Option<f64> {
+        let v = crate::dists::host(&r.ok()?).ok()?;
+        (v.len() == 1).then(|| v[0])
+    };
+    let (m, s) = (scalar(dist.mean())?, scalar(dist.stddev())?);
+    let (a, b) = (m - 3.0 * s, m + 3.0 * s);
+    (s > 0.0 && a.is_finite() && b.is_finite()).then_some((a, b))
+}
+
+/// The x-range of the histogram chart: the union of the robust range of the
+/// distribution (from its quantiles, else its moments) and of the finite draws (from
+/// their quantiles, or all of them when there are few), padded by 5%, clipped to the
+/// support and widened to a support edge that is close anyway.
+pub fn plot_range(dist: &dyn Distribution, finite: &[f64]) -> Result<(f64, f64), String> {
+    let (sl, sh) = support_bounds(&dist.support());
+    let mut span: Option<(f64, f64)> = None;
+    let mut add = |s: Option<(f64, f64)>| {
+        if let Some((a, b)) = s {
+            span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+    };
+    // A bounded support is the last resort (moments can be NaN where the library
+    // cannot compute them, and the draws may all be equal).
+    let bounded = (sl.is_finite() && sh.is_finite() && sh > sl).then_some((sl, sh));
+    add(dist_quantiles(dist)
+        .and_then(robust_span)
+        .or_else(|| moment_span(dist))
+        .or(bounded));
+    if finite.len() >= 20 {
+        add(robust_span(
+            [0.005, 0.25, 0.5, 0.75, 0.995].map(|p| quantile_sorted(finite, p)),
+        ));
+    } else if let (Some(&a), Some(&b)) = (finite.first(), finite.last()) {
+        add(Some((a, b)));
+    }
+    let (mut a, mut b) = span.ok_or_else(|| {
+        "no finite draws and no finite quantiles of the distribution to choose a plotting range from"
+            .to_string()
+    })?;
+    // Take in the far tail of the draws when that costs little width (a Normal's), not
+    // when it is far out (a Cauchy's).
+    if !finite.is_empty() {
+        let (m0, m1) = (
+            quantile_sorted(finite, 0.0005),
+            quantile_sorted(finite, 0.9995),
+        );
+        let w = b - a;
+        if m0 < a && a - m0 <= 0.3 * w {
+            a = m0;
+        }
+        if m1 > b && m1 - b <= 0.3 * w {
+            b = m1;
+        }
+    }
+    let w = b - a;
+    let (mut lo, mut hi) = if w > 0.0 && w.is_finite() {
+        (a - 0.05 * w, b + 0.05 * w)
+    } else if w == 0.0 {
+        let h = if a == 0.0 { 0.5 } else { 0.01 * a.abs() };
+        (a - h, b + h)
+    } else {
+        (a, b)
+    };
+    lo = lo.max(sl);
+    hi = hi.min(sh);
+    let w = hi - lo;
+    if sl.is_finite() && lo > sl && lo - sl < 0.15 * w {
+        lo = sl;
+    }
+    if sh.is_finite() && hi < sh && sh - hi < 0.15 * w {
+        hi = sh;
+    }
+    // Pixel arithmetic needs a finite width.
+    lo = lo.max(-f64::MAX / 2.0);
+    hi = hi.min(f64::MAX / 2.0);
+    if hi.is_nan() || lo.is_nan() || hi <= lo {
+        return Err(format!(
+            "cannot choose a plotting range (draws and quantiles span [{a}, {b}])"
+        ));
+    }
+    if hi - lo <= 1e-12 * lo.abs().max(hi.abs()) {
+        return Err(format!(
+            "the draws span [{}, {}], too narrow a range around {} to draw at floating-point precision",
+            fmt_tick(lo, 17, 0.0),
+            fmt_tick(hi, 17, 0.0),
+            fmt_tick(0.5 * (lo + hi), 6, 0.0)
+        ));
+    }
+    Ok((lo, hi))
+}
+
+/// A density curve: `(x, p(x))` points and which of them lie on the even grid (the
+/// others refine the approach to a support edge, where a density may have a pole).
+#[derive(Debug, Clone, Default)]
+pub struct Curve {
+    /// Points in increasing x; `p` may be +∞ (a pole).
+    pub points: Vec<(f64, f64)>,
+    /// Whether each point is on the even grid.
+    pub on_grid: Vec<bool>,
+    /// Points where the density came out NaN (left out of `points`).
+    pub nan: usize,
+}
+
+/// The density `exp(log_prob(x))` of `dist` (in its dtype), per `unit` of x (so that
+/// densities beyond f64::MAX over a subnormal range stay finite; see `axis_scale`), on
+/// `points` evenly spaced values of `[lo, hi]`, plus points approaching each end of the
+/// range that is an edge of the support. Each point is evaluated on its own, and points the distribution
+/// rejects (outside its support, as it sees it in its dtype) are left out, so the curve
+/// never fails on the range.
 pub fn density_curve(
-    dist: &dyn candle_distributions::Distribution,
+    dist: &dyn Distribution,
     lo: f64,
     hi: f64,
     points: usize,
-) -> Result<Vec<(f64, f64)>, String> {
-    let xs = linspace(lo, hi, points);
-    let t = candle_core::Tensor::new(xs.as_slice(), dist.device())
-        .and_then(|t| t.to_dtype(dist.dtype()))
-        .map_err(|e| e.to_string())?;
-    let p = dist
-        .log_prob(&t)
-        .map_err(|e| e.to_string())?
-        .exp()
-        .map_err(|e| e.to_string())?;
-    let ps = crate::dists::host(&p)?;
-    Ok(xs.into_iter().zip(ps).collect())
+    unit: f64,
+) -> Result<Curve, String> {
+    let log_unit = unit.ln();
+    let (sl, sh) = support_bounds(&dist.support());
+    let step = (hi - lo) / points.max(2) as f64;
+    let mut xs: Vec<(f64, bool)> = linspace(lo, hi, points)
+        .into_iter()
+        .map(|x| (x, true))
+        .collect();
+    for k in 1..=9 {
+        let d = step * 10f64.powi(-k);
+        if lo == sl {
+            xs.push((lo + d, false));
+        }
+        if hi == sh {
+            xs.push((hi - d, false));
+        }
+    }
+    xs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    xs.dedup_by(|a, b| a.0 == b.0);
+    let mut curve = Curve::default();
+    let mut first_err = None;
+    for (x, grid) in xs {
+        let lp = Tensor::new(x, dist.device())
+            .and_then(|t| t.to_dtype(dist.dtype()))
+            .map_err(|e| e.to_string())
+            .and_then(|t| dist.log_prob(&t).map_err(|e| e.to_string()))
+            .and_then(|t| crate::dists::host(&t));
+        match lp {
+            Ok(v) if v.len() == 1 && v[0].is_nan() => curve.nan += 1,
+            Ok(v) if v.len() == 1 => {
+                curve.points.push((x, (v[0] + log_unit).exp()));
+                curve.on_grid.push(grid);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if curve.points.is_empty() && curve.nan == 0 {
+        return Err(format!(
+            "the density could not be evaluated on [{lo}, {hi}]: {}",
+            first_err.unwrap_or_default()
+        ));
+    }
+    Ok(curve)
 }
 
-/// The plotting range of sorted samples: the 0.5% to 99.5% quantiles, narrowed to the
-/// median ± 3 interquartile ranges (so heavy tails such as Cauchy's do not squash the
-/// picture), widened by 5% but never past the smallest or largest sample (so the range
-/// stays inside the support).
-pub fn sample_range(sorted: &[f64]) -> (f64, f64) {
-    let q = |p: f64| crate::sample::quantile_sorted(sorted, p);
-    let (med, iqr) = (q(0.5), q(0.75) - q(0.25));
-    let (a, b) = (q(0.005).max(med - 3.0 * iqr), q(0.995).min(med + 3.0 * iqr));
-    let pad = 0.05 * (b - a);
-    let lo = (a - pad).max(sorted[0]);
-    let hi = (b + pad).min(sorted[sorted.len() - 1]);
-    if hi > lo {
-        (lo, hi)
+/// Splits a polyline into the pieces below `top`, ending each piece where it crosses
+/// `top` (a point at +∞ crosses straight up).
+fn clip_polyline(pts: &[(f64, f64)], top: f64) -> Vec<Vec<(f64, f64)>> {
+    let cross = |(xa, ya): (f64, f64), (xb, yb): (f64, f64)| -> (f64, f64) {
+        if !ya.is_finite() {
+            (xa, top)
+        } else if !yb.is_finite() {
+            (xb, top)
+        } else {
+            (xa + (top - ya) / (yb - ya) * (xb - xa), top)
+        }
+    };
+    let mut out = vec![];
+    let mut cur = vec![];
+    for (i, &p) in pts.iter().enumerate() {
+        let inside = p.1 <= top;
+        if i > 0 {
+            let q = pts[i - 1];
+            let q_in = q.1 <= top;
+            if q_in && !inside {
+                cur.push(cross(q, p));
+                out.push(std::mem::take(&mut cur));
+            } else if !q_in && inside {
+                cur.push(cross(q, p));
+            }
+        }
+        if inside {
+            cur.push(p);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A mark where the curve leaves the top of the chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    /// Where the curve leaves the chart.
+    pub x: f64,
+    /// `→ ∞ at x = 0` for a pole at a support edge, `peak 12.3` otherwise.
+    pub label: String,
+    /// Whether the label goes left of the mark (near the right edge).
+    pub text_left: bool,
+}
+
+/// The marks for every run of curve points above `top`: a run at an end of the range
+/// that is a support edge, where the density grows towards the edge (or is +∞ there),
+/// is a pole; any other run is a clipped peak.
+fn clip_marks(curve: &Curve, top: f64, lo: f64, hi: f64, support: (f64, f64)) -> Vec<Clip> {
+    let pts = &curve.points;
+    let mut marks = vec![];
+    let mut i = 0;
+    while i < pts.len() {
+        if pts[i].1 <= top {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < pts.len() && pts[i].1 > top {
+            i += 1;
+        }
+        let end = i - 1;
+        let left_pole = start == 0
+            && lo == support.0
+            && (pts[0].1.is_infinite() || (end > 0 && pts[0].1 > pts[1].1));
+        let right_pole = end == pts.len() - 1
+            && hi == support.1
+            && (pts[end].1.is_infinite() || (end > start && pts[end].1 > pts[end - 1].1));
+        let mid = 0.5 * (lo + hi);
+        if left_pole {
+            marks.push(Clip {
+                x: pts[end].0,
+                label: format!("density → ∞ as x → {}", fmt_tick(lo, 4, hi - lo)),
+                text_left: false,
+            });
+        } else if right_pole {
+            marks.push(Clip {
+                x: pts[start].0,
+                label: format!("density → ∞ as x → {}", fmt_tick(hi, 4, hi - lo)),
+                text_left: true,
+            });
+        } else {
+            let (x, peak) =
+                pts[start..=end]
+                    .iter()
+                    .copied()
+                    .fold((pts[start].0, f64::NEG_INFINITY), |m, p| {
+                        if p.1 > m.1 {
+                            p
+                        } else {
+                            m
+                        }
+                    });
+            marks.push(Clip {
+                x,
+                label: format!("peak {} (clipped)", fmt_tick(peak, 3, 0.0)),
+                text_left: x > mid,
+            });
+        }
+    }
+    marks
+}
+
+/// What a histogram-versus-density chart shows, for the command's summary.
+#[derive(Debug, Clone)]
+pub struct PlotReport {
+    /// Plotted x-range.
+    pub lo: f64,
+    /// Plotted x-range.
+    pub hi: f64,
+    /// Draws outside the plotted range (infinite ones included).
+    pub outside: usize,
+    /// Plotted points where the density came out NaN.
+    pub nan_density: usize,
+    /// Marks where the curve is clipped.
+    pub clips: Vec<Clip>,
+}
+
+/// The top of the y-axis: above the histogram and the bulk (95%) of the curve on the
+/// even grid, with room for the legend, but not stretched to a pole or a spike.
+fn y_top(hist: &Histogram, curve: &Curve) -> f64 {
+    let hmax = hist.heights.iter().copied().fold(0.0f64, f64::max);
+    let mut grid: Vec<f64> = curve
+        .points
+        .iter()
+        .zip(&curve.on_grid)
+        .filter(|(p, g)| **g && p.1.is_finite())
+        .map(|(p, _)| p.1)
+        .collect();
+    grid.sort_unstable_by(f64::total_cmp);
+    let level = hmax.max(quantile_sorted(&grid, 0.95)).max(0.0);
+    if level > 0.0 && level.is_finite() {
+        // The headroom keeps the legend off the data; it cannot overflow (a density
+        // level above f64::MAX / 1.3 would be a bin narrower than 1e-308).
+        (level * 1.3).min(f64::MAX)
     } else {
-        (lo - 0.5, lo + 0.5)
+        1.0
     }
 }
 
-/// Writes a histogram of `sorted` samples against the density of `dist` to `path`.
-pub fn samples_vs_density(
-    path: &Path,
-    title: &str,
-    dist: &dyn candle_distributions::Distribution,
-    sorted: &[f64],
-) -> Result<(), String> {
-    if sorted.is_empty() {
-        return Err("no samples to plot".into());
+/// Of the top-left, top-middle and top-right thirds, the emptiest, for the legend
+/// (right preferred, then left).
+fn legend_position(hist: &Histogram, curve: &Curve, top: f64) -> SeriesLabelPosition {
+    let (lo, hi) = (hist.lo, hist.hi);
+    let third = |x: f64| (((x - lo) / (hi - lo) * 3.0) as usize).min(2);
+    let mut occ = [0.0f64; 3];
+    for (a, b, h) in hist.bars() {
+        for o in &mut occ[third(a)..=third(b)] {
+            *o = o.max(h.min(top));
+        }
     }
-    let (lo, hi) = sample_range(sorted);
+    for p in &curve.points {
+        let t = third(p.0);
+        occ[t] = occ[t].max(p.1.min(top));
+    }
+    let order = [
+        (2, SeriesLabelPosition::UpperRight),
+        (0, SeriesLabelPosition::UpperLeft),
+        (1, SeriesLabelPosition::UpperMiddle),
+    ];
+    let mut best = 0;
+    for (k, &(t, _)) in order.iter().enumerate() {
+        if occ[t] < occ[order[best].0] - 0.05 * top {
+            best = k;
+        }
+    }
+    order[best].1.clone()
+}
+
+/// The power of ten the x-axis is drawn in: 1 for ordinary ranges; for ranges wider
+/// than 1e10 or narrower than 1e-10 one near the width, since plotters' tick and pixel
+/// arithmetic fails at magnitudes such as 1e300 (no ticks, a wrong curve). Densities
+/// are drawn per scaled unit, which brings them back near 1 too.
+fn axis_scale(lo: f64, hi: f64) -> f64 {
+    let w = hi - lo;
+    if (1e-10..=1e10).contains(&w) {
+        return 1.0;
+    }
+    // Through text: powi computes 10^-310 as 1 / 10^310 = 0.
+    let s: f64 = format!("1e{}", w.log10().floor()).parse().unwrap_or(1.0);
+    if s.is_finite() && s > 0.0 {
+        s
+    } else {
+        1.0
+    }
+}
+
+/// Significant digits that tell apart ticks about `(hi - lo) / 8` apart.
+fn tick_digits(lo: f64, hi: f64) -> u32 {
+    let m = lo.abs().max(hi.abs());
+    let step = (hi - lo) / 8.0;
+    let d = (m / step).log10().ceil();
+    if d.is_finite() {
+        (d as i64 + 2).clamp(3, 15) as u32
+    } else {
+        3
+    }
+}
+
+/// Writes a PNG histogram of `sorted` draws (sorted by `f64::total_cmp`; infinite ones
+/// allowed, NaN ones not) against the density of `dist`.
+pub fn samples_vs_density(
+    to: &Staged,
+    title: &str,
+    dist: &dyn Distribution,
+    sorted: &[f64],
+) -> Result<PlotReport, String> {
+    ensure_font()?;
+    let finite = finite_part(sorted);
+    let infinite = sorted.iter().filter(|x| x.is_infinite()).count();
+    let (lo, hi) = plot_range(dist, finite)?;
+    // Densities are per drawing unit from here on, x stays in data units until drawn.
+    let sx = axis_scale(lo, hi);
     let bins = ((sorted.len() as f64).sqrt() as usize / 2).clamp(10, 80);
-    let hist = Histogram::new(sorted, lo, hi, bins);
-    let curve = density_curve(dist, lo, hi, 400)?;
-    histogram_vs_density(
-        path,
-        title,
-        &hist,
-        &format!("{} samples", sorted.len()),
-        &curve,
-        "density exp(log_prob(x))",
-    )
+    let hist = Histogram::new(sorted, lo, hi, bins, sx);
+    let curve = density_curve(dist, lo, hi, 400, sx)?;
+    let top = y_top(&hist, &curve);
+    let support = support_bounds(&dist.support());
+    let clips = clip_marks(&curve, top, lo, hi, support);
+    let pieces = clip_polyline(&curve.points, top);
+
+    let (x_desc, y_desc) = if sx == 1.0 {
+        ("x".to_string(), "density".to_string())
+    } else {
+        let u = fmt_tick(sx, 1, 0.0);
+        (format!("x / {u}"), format!("density × {u}"))
+    };
+    let to_px = |(x, p): (f64, f64)| (x / sx, p);
+    let pieces: Vec<Vec<(f64, f64)>> = pieces
+        .into_iter()
+        .map(|v| v.into_iter().map(to_px).collect())
+        .collect();
+    let bars: Vec<(f64, f64, f64)> = hist.bars().map(|(a, b, h)| (a / sx, b / sx, h)).collect();
+    let (lo_d, hi_d, top_d) = (lo / sx, hi / sx, top);
+
+    let e = perr(to);
+    let root = BitMapBackend::new(&to.file, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 26))
+        .margin(18)
+        .x_label_area_size(48)
+        .y_label_area_size(84)
+        .build_cartesian_2d(lo_d..hi_d, 0.0..top_d)
+        .map_err(&e)?;
+    let (xd, yd) = (tick_digits(lo_d, hi_d), tick_digits(0.0, top_d));
+    let (xw, yw) = (hi_d - lo_d, top_d);
+    let x_fmt = move |v: &f64| fmt_tick(*v, xd, xw);
+    let y_fmt = move |v: &f64| fmt_tick(*v, yd, yw);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(8)
+        .y_labels(7)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style(("sans-serif", 16))
+        .axis_desc_style(("sans-serif", 18))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(&e)?;
+    let bar = RGBColor(70, 130, 180);
+    let n = sorted.len();
+    let mut hist_label = format!("{n} draw{}", if n == 1 { "" } else { "s" });
+    if hist.outside > 0 {
+        hist_label += &format!(" ({} outside the x-range", hist.outside);
+        if infinite > 0 {
+            hist_label += &format!(", {infinite} of them ±∞");
+        }
+        hist_label += ")";
+    }
+    chart
+        .draw_series(
+            bars.iter()
+                .map(|&(a, b, h)| Rectangle::new([(a, 0.0), (b, h)], bar.mix(0.55).filled())),
+        )
+        .map_err(&e)?
+        .label(hist_label)
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 18, y + 6)], bar.mix(0.55).filled())
+        });
+    let curve_color = RGBColor(200, 30, 30);
+    for (k, piece) in pieces.into_iter().enumerate() {
+        let drawn = chart
+            .draw_series(LineSeries::new(piece, curve_color.stroke_width(3)))
+            .map_err(&e)?;
+        if k == 0 {
+            drawn
+                .label("density exp(log_prob(x))")
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], curve_color.stroke_width(3))
+                });
+        }
+    }
+    for c in &clips {
+        let (dx, anchor) = if c.text_left {
+            (-10, Pos::new(HPos::Right, VPos::Top))
+        } else {
+            (10, Pos::new(HPos::Left, VPos::Top))
+        };
+        let font = ("sans-serif", 17)
+            .into_font()
+            .color(&curve_color)
+            .pos(anchor);
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((c.x / sx, top_d))
+                    + TriangleMarker::new((0, 8), 7, curve_color.filled())
+                    + Text::new(c.label.clone(), (dx, 4), font),
+            ))
+            .map_err(&e)?;
+    }
+    finish(&mut chart, &root, to, legend_position(&hist, &curve, top))?;
+    Ok(PlotReport {
+        lo,
+        hi,
+        outside: hist.outside,
+        nan_density: curve.nan,
+        clips,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipping_splits_at_the_top_and_cuts_poles() {
+        let pts = [
+            (0.0, f64::INFINITY),
+            (1.0, 3.0),
+            (2.0, 1.0),
+            (3.0, 5.0),
+            (4.0, 1.0),
+        ];
+        let pieces = clip_polyline(&pts, 2.0);
+        assert_eq!(
+            pieces,
+            vec![
+                vec![(1.5, 2.0), (2.0, 1.0), (2.25, 2.0)],
+                vec![(3.75, 2.0), (4.0, 1.0)]
+            ]
+        );
+    }
+
+    #[test]
+    fn poles_at_support_edges_and_interior_peaks_are_marked() {
+        let curve = Curve {
+            points: vec![
+                (0.001, 50.0),
+                (0.01, 9.0),
+                (0.5, 1.0),
+                (0.7, 9.0),
+                (0.8, 1.0),
+            ],
+            on_grid: vec![true; 5],
+            nan: 0,
+        };
+        let m = clip_marks(&curve, 5.0, 0.0, 1.0, (0.0, f64::INFINITY));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].label, "density → ∞ as x → 0");
+        assert_eq!(m[1].label, "peak 9 (clipped)");
+        assert_eq!(m[1].x, 0.7);
+        // Not a support edge: a peak, not a pole.
+        let m = clip_marks(&curve, 5.0, 0.0, 1.0, (f64::NEG_INFINITY, f64::INFINITY));
+        assert_eq!(m[0].label, "peak 50 (clipped)");
+    }
+
+    #[test]
+    fn ranges_near_the_largest_double_do_not_overflow() {
+        let m = f64::MAX / 2.0;
+        let xs = linspace(-m, m, 5);
+        for (x, want) in xs.iter().zip([-m, -m / 2.0, 0.0, m / 2.0, m]) {
+            assert!((x - want).abs() <= 1e-15 * m, "{x} vs {want}");
+        }
+        let h = Histogram::new(&[-m, 0.0, m], -m, m, 2, 1.0);
+        // Each half of the range holds 1 or 2 of 3 draws over a width of m.
+        assert_eq!(h.heights, vec![1.0 / 3.0 / m, 2.0 / 3.0 / m]);
+    }
+
+    #[test]
+    fn histogram_counts_what_it_leaves_out() {
+        let inf = f64::INFINITY;
+        let h = Histogram::new(&[-inf, 0.25, 0.75, 2.0, inf], 0.0, 1.0, 2, 1.0);
+        assert_eq!(h.outside, 3);
+        // Each bin holds 1 of 5 draws over a width of 0.5.
+        assert_eq!(h.heights, vec![0.4, 0.4]);
+    }
 }

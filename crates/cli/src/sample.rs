@@ -1,11 +1,13 @@
 //! `candle-dist sample`: draw from a distribution and summarize the draws.
 
-use crate::dists::{self, fmt_num};
+use crate::dists;
+use crate::num::{self, fmt_num, Digits};
+use crate::output::{self, Kind, Outputs, Staged};
 use crate::plot;
+use crate::stats::{finite_part, mean_std, quantile_sorted, NonFinite};
 use crate::DTypeArg;
 use candle_distributions::Generator;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Draws are made in chunks of this many values (each chunk takes the next draw of the
@@ -40,24 +42,40 @@ pub struct SampleArgs {
     /// Floating-point type of parameters and samples.
     #[arg(long, value_enum, default_value_t = DTypeArg::F64)]
     pub dtype: DTypeArg,
-    /// Write a PNG histogram of the samples against the density.
+    /// Significant digits of the printed numbers (1 to 17), or `full` for the shortest
+    /// text that reads back to the exact value. The CSV always holds exact values.
+    #[arg(long, value_name = "N", default_value = "6", value_parser = num::parse_digits)]
+    pub digits: Digits,
+    /// Write a PNG histogram of the samples against the density (the name must end in
+    /// .png).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
-    /// Write the samples, one per line.
+    /// Write the samples, one per line, each in the shortest form that reads back to
+    /// the exact value.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 }
 
-/// Parses a sample count: `20000`, `20_000` or `1e6` (must be a positive integer).
+/// Parses a sample count: `20000`, `20_000` or `1e6` (a whole number from 1 to
+/// [`MAX_N`]).
 pub fn parse_count(s: &str) -> Result<usize, String> {
     let t = s.trim().replace('_', "");
-    let v = if let Ok(v) = t.parse::<usize>() {
-        v
+    let too_many = || format!("-n {s}: at most {MAX_N} samples per run");
+    let v = if let Ok(v) = t.parse::<u128>() {
+        usize::try_from(v).map_err(|_| too_many())?
     } else {
         let f = t
             .parse::<f64>()
-            .map_err(|_| format!("-n: `{s}` is not a sample count"))?;
-        if !(f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f <= usize::MAX as f64) {
+            .ok()
+            .filter(|f| !f.is_nan())
+            .ok_or_else(|| format!("-n: `{s}` is not a sample count"))?;
+        if f < 1.0 {
+            return Err(format!("-n {s}: the number of samples must be at least 1"));
+        }
+        if f > MAX_N as f64 {
+            return Err(too_many());
+        }
+        if f.fract() != 0.0 {
             return Err(format!("-n: `{s}` is not a whole number of samples"));
         }
         f as usize
@@ -66,34 +84,9 @@ pub fn parse_count(s: &str) -> Result<usize, String> {
         return Err("-n: the number of samples must be at least 1".into());
     }
     if v > MAX_N {
-        return Err(format!("-n: at most {MAX_N} samples per run (got {v})"));
+        return Err(too_many());
     }
     Ok(v)
-}
-
-/// The `p` quantile of sorted data, interpolating linearly between order statistics
-/// (numpy's default).
-pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
-    let i = h.floor() as usize;
-    let j = (i + 1).min(sorted.len() - 1);
-    sorted[i] + (h - i as f64) * (sorted[j] - sorted[i])
-}
-
-/// Mean and sample standard deviation (n − 1 denominator; 0 for one value).
-pub fn mean_std(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let ss: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
-    let std = if xs.len() > 1 {
-        (ss / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (mean, std)
 }
 
 /// Runs `candle-dist sample`.
@@ -102,9 +95,18 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
     let dtype = args.dtype.dtype();
     let built = dists::build(&args.spec.dist, &args.spec.params, dtype)?;
     let d = built.dist.as_ref();
-    for path in args.plot.iter().chain(&args.csv) {
-        plot::check_writable(path)?;
-    }
+    // Output names and folders are checked before the sampling, which may be long.
+    let mut outputs = Outputs::new();
+    let plot_to = args
+        .plot
+        .as_deref()
+        .map(|p| outputs.add("--plot", p, Kind::Png))
+        .transpose()?;
+    let csv_to = args
+        .csv
+        .as_deref()
+        .map(|p| outputs.add("--csv", p, Kind::Text))
+        .transpose()?;
     let mut rng = Generator::new(args.seed);
 
     let bar = if n >= PROGRESS_FROM {
@@ -137,39 +139,55 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
         pb.finish_and_clear();
     }
 
-    if let Some(path) = &args.csv {
-        write_csv(path, &xs, dtype)?;
+    let counts = NonFinite::count(&xs);
+    if counts.nan > 0 {
+        return Err(format!(
+            "{}: {} of {n} draws are NaN, so there is nothing sound to summarize (no file written)",
+            built.label(),
+            counts.nan
+        ));
+    }
+    if let Some(to) = &csv_to {
+        write_csv(to, &xs, dtype)?;
     }
 
-    let (mean, std) = mean_std(&xs);
     let mut sorted = xs;
     sorted.sort_unstable_by(f64::total_cmp);
-    let q = |p: f64| quantile_sorted(&sorted, p);
+    let report = match &plot_to {
+        Some(to) => {
+            let draws = if n == 1 { "draw" } else { "draws" };
+            let title = format!("{}: {n} {draws} vs density", built.label());
+            Some(plot::samples_vs_density(to, &title, d, &sorted)?)
+        }
+        None => None,
+    };
+    outputs.commit()?;
+
+    // The moments of the draws are over the finite ones (a note says so when some are
+    // infinite); quantiles are over all of them.
+    let finite = finite_part(&sorted);
+    let (mean, std) = mean_std(finite);
+    let f = |v: f64| fmt_num(v, dtype, args.digits);
+    let na = |v: f64| {
+        if finite.is_empty() {
+            "n/a".to_string()
+        } else {
+            f(v)
+        }
+    };
     let scalar = |r: candle_distributions::Result<candle_core::Tensor>| -> String {
         match r.map_err(|e| e.to_string()).and_then(|t| dists::host(&t)) {
-            Ok(v) if v.len() == 1 => fmt_num(v[0], dtype),
+            Ok(v) if v.len() == 1 => f(v[0]),
             Ok(_) => "?".into(),
             Err(_) => "n/a".into(),
         }
     };
-    let f = |v: f64| fmt_num(v, dtype);
-    let se = std / (n as f64).sqrt();
-    outln!(
-        "{}  [{}]  n = {n}, seed = {}",
-        built.label(),
-        args.dtype,
-        args.seed
-    );
-    outln!("{:<6} {:>22}   {:>22}", "", "samples", "distribution");
-    outln!(
-        "{:<6} {:>22}   {:>22}   (standard error of the sample mean: {})",
-        "mean",
-        f(mean),
-        scalar(d.mean()),
-        f(se)
-    );
-    outln!("{:<6} {:>22}   {:>22}", "std", f(std), scalar(d.stddev()));
-    outln!("{:<6} {:>22}", "min", f(sorted[0]));
+    let q = |p: f64| quantile_sorted(&sorted, p);
+    let mut rows: Vec<(&str, String, String)> = vec![
+        ("mean", na(mean), scalar(d.mean())),
+        ("std", na(std), scalar(d.stddev())),
+        ("min", f(sorted[0]), String::new()),
+    ];
     for (name, p) in [
         ("1%", 0.01),
         ("25%", 0.25),
@@ -177,29 +195,72 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
         ("75%", 0.75),
         ("99%", 0.99),
     ] {
-        outln!("{:<6} {:>22}", name, f(q(p)));
+        rows.push((name, f(q(p)), String::new()));
     }
-    outln!("{:<6} {:>22}", "max", f(sorted[sorted.len() - 1]));
+    rows.push(("max", f(sorted[sorted.len() - 1]), String::new()));
+    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(7);
+    let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(12);
 
-    if let Some(path) = &args.plot {
-        let title = format!("{}: {} samples vs density", built.label(), n);
-        plot::samples_vs_density(path, &title, d, &sorted)?;
-        outln!("plot: {}", path.display());
+    outln!(
+        "{}  [{}]  n = {n}, seed = {}",
+        built.label(),
+        args.dtype,
+        args.seed
+    );
+    outln!("{:<6} {:>w1$}   {:>w2$}", "", "samples", "distribution");
+    for (name, a, b) in &rows {
+        if *name == "mean" {
+            let se = na(std / (finite.len() as f64).sqrt());
+            outln!("{name:<6} {a:>w1$}   {b:>w2$}   (standard error of the sample mean: {se})");
+        } else if b.is_empty() {
+            outln!("{name:<6} {a:>w1$}");
+        } else {
+            outln!("{name:<6} {a:>w1$}   {b:>w2$}");
+        }
     }
-    if let Some(path) = &args.csv {
-        outln!("csv:  {}", path.display());
+    if counts.infinite() > 0 {
+        let moments = if finite.is_empty() {
+            "no draw is finite, so mean and std are n/a".to_string()
+        } else {
+            format!("mean and std are over the {} finite draws", finite.len())
+        };
+        outln!(
+            "note: {} of {n} draws are infinite ({} -inf, {} +inf), beyond the {} range; {moments}",
+            counts.infinite(),
+            counts.neg_inf,
+            counts.pos_inf,
+            args.dtype,
+        );
+    }
+    if let (Some(to), Some(r)) = (&plot_to, &report) {
+        let mut line = format!("plot: {}", to.dest.display());
+        if r.outside > 0 {
+            line += &format!(
+                " ({} of {n} draws lie outside the plotted range [{}, {}])",
+                r.outside,
+                f(r.lo),
+                f(r.hi)
+            );
+        }
+        outln!("{line}");
+        for c in &r.clips {
+            outln!("      the curve is clipped at the top: {}", c.label);
+        }
+        if r.nan_density > 0 {
+            outln!(
+                "note: the density is NaN at {} plotted points, which are left out of the curve",
+                r.nan_density
+            );
+        }
+    }
+    if let Some(to) = &csv_to {
+        outln!("csv:  {}", to.dest.display());
     }
     Ok(())
 }
 
-fn write_csv(path: &std::path::Path, xs: &[f64], dtype: candle_core::DType) -> Result<(), String> {
-    let e = |err: std::io::Error| format!("writing {}: {err}", path.display());
-    let file = std::fs::File::create(path).map_err(e)?;
-    let mut w = std::io::BufWriter::new(file);
-    for &x in xs {
-        writeln!(w, "{}", fmt_num(x, dtype)).map_err(e)?;
-    }
-    w.flush().map_err(e)
+fn write_csv(to: &Staged, xs: &[f64], dtype: candle_core::DType) -> Result<(), String> {
+    output::write_lines(to, xs.iter().map(|&x| fmt_num(x, dtype, Digits::Full)))
 }
 
 #[cfg(test)]
@@ -207,18 +268,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_and_quantiles() {
+    fn counts() {
         assert_eq!(parse_count("1e3").unwrap(), 1000);
         assert_eq!(parse_count("20_000").unwrap(), 20000);
-        assert!(parse_count("0").is_err());
-        assert!(parse_count("1.5").is_err());
-        assert!(parse_count("abc").is_err());
-        let s = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile_sorted(&s, 0.5), 2.5);
-        assert_eq!(quantile_sorted(&s, 0.0), 1.0);
-        assert_eq!(quantile_sorted(&s, 1.0), 4.0);
-        let (m, sd) = mean_std(&s);
-        assert_eq!(m, 2.5);
-        assert!((sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        for (s, msg) in [
+            ("0", "at least 1"),
+            ("-5", "at least 1"),
+            ("1.5", "whole number"),
+            ("abc", "not a sample count"),
+            ("nan", "not a sample count"),
+            ("1e30", "at most"),
+            ("inf", "at most"),
+            ("18446744073709551615", "at most"),
+            ("340282366920938463463374607431768211456", "at most"),
+        ] {
+            let e = parse_count(s).unwrap_err();
+            assert!(e.contains(msg), "{s}: {e}");
+        }
     }
 }

@@ -37,26 +37,52 @@ pub struct Beta {
 const NAME: &str = "Beta";
 
 impl Beta {
-    /// Beta(concentration1, concentration0), broadcast against each other.
-    pub fn new(concentration1: &Tensor, concentration0: &Tensor) -> Result<Self> {
-        Self::build(concentration1, concentration0, None)
+    /// Beta(concentration1, concentration0), broadcast against each other. Parameters
+    /// are tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(
+        concentration1: impl Into<crate::distribution::Param>,
+        concentration0: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [concentration1, concentration0] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration1", concentration1.into()),
+                ("concentration0", concentration0.into()),
+            ],
+        )?;
+        Self::build(&concentration1, &concentration0, None)
     }
 
     /// As [`Beta::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        concentration1: &Tensor,
-        concentration0: &Tensor,
+        concentration1: impl Into<crate::distribution::Param>,
+        concentration0: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
-        Self::build(concentration1, concentration0, Some(validate))
+        let [concentration1, concentration0] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration1", concentration1.into()),
+                ("concentration0", concentration0.into()),
+            ],
+        )?;
+        Self::build(&concentration1, &concentration0, Some(validate))
     }
 
-    /// A scalar Beta in f64.
-    pub fn from_scalars(concentration1: f64, concentration0: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(concentration1, device)?,
-            &Tensor::new(concentration0, device)?,
-        )
+    /// A scalar Beta of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        concentration1: f64,
+        concentration0: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [concentration1, concentration0] = crate::distribution::scalar_params(
+            NAME,
+            [concentration1, concentration0],
+            dtype,
+            device,
+        )?;
+        Self::new(&concentration1, &concentration0)
     }
 
     fn build(c1: &Tensor, c0: &Tensor, validate: Option<bool>) -> Result<Self> {
@@ -98,7 +124,7 @@ impl Distribution for Beta {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.p.sample_shape(sample_shape);
+        let shape = self.p.sample_shape(sample_shape)?;
         let a = self.concentration1().broadcast_as(shape.as_slice())?;
         let b = self.concentration0().broadcast_as(shape.as_slice())?;
         beta_rsample(&a, &b, rng.next_draw())
@@ -119,23 +145,27 @@ impl Distribution for Beta {
             .out(betainc(&self.p.w_at(0, &x)?, &self.p.w_at(1, &x)?, &x)?)
     }
 
-    // ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b)
+    // ln B(a, b) + (a − 1)(ψ(a + b) − ψ(a)) + (b − 1)(ψ(a + b) − ψ(b)): the textbook
+    // grouping −(b − 1)ψ(b) + (a + b − 2)ψ(a + b) is ∞ − ∞ for b near f64::MAX. Where
+    // b ≫ a the difference ψ(a + b) − ψ(b) ≈ a/b rounds to 0 once b·ε > a, so the
+    // term (b − 1)(…) ≈ a is lost there (absolute error ≤ a, against |H| ≳ ln b).
     fn entropy(&self) -> Result<Tensor> {
         let (a, b) = (self.p.w(0), self.p.w(1));
-        let ab = (a + b)?;
-        let t = (lbeta(a, b)? - ((a - 1.0)? * digamma(a)?)?)?;
-        let t = (t - ((b - 1.0)? * digamma(b)?)?)?;
-        self.p.out((t + ((&ab - 2.0)? * digamma(&ab)?)?)?)
+        let psi_ab = digamma(&(a + b)?)?;
+        let t = (lbeta(a, b)? + ((a - 1.0)? * (&psi_ab - digamma(a)?)?)?)?;
+        self.p.out((t + ((b - 1.0)? * (&psi_ab - digamma(b)?)?)?)?)
     }
 
     fn mean(&self) -> Result<Tensor> {
-        let (a, b) = (self.concentration1(), self.concentration0());
-        Ok((a / (a + b)?)?)
+        self.p.out(share(self.p.w(0), self.p.w(1))?)
     }
 
     /// torch's convention (the first coordinate of its Dirichlet mode):
-    /// (a − 1)₊/((a − 1)₊ + (b − 1)₊), which is NaN for a = b = 1, and 1 when both
-    /// a < 1 and b < 1 (where the density has poles at both ends).
+    /// (a − 1)₊/((a − 1)₊ + (b − 1)₊), which is NaN for a = b = 1 and where one of a, b
+    /// is 1 and the other below 1 (0/0; e.g. Beta(0.5, 1), whose density has its only
+    /// pole at 0), and 1 when both a < 1 and b < 1 (poles at both ends: torch replaces
+    /// the NaN row by `one_hot(argmax(NaN row))`, and argmax of an all-NaN row is index
+    /// 0, the vertex e₀, whose first coordinate is 1).
     fn mode(&self) -> Result<Tensor> {
         let (a, b) = (self.concentration1(), self.concentration0());
         let am = (a - 1.0)?.relu()?;
@@ -145,10 +175,13 @@ impl Distribution for Beta {
         Ok(both_small.where_cond(&m.ones_like()?, &m)?)
     }
 
+    // m(1 − m)/(a + b + 1) with m = a/(a + b) and 1 − m = b/(a + b) each from
+    // [`share`]: the textbook ab/((a + b)²(a + b + 1)) is 0/0 for a, b ≲ 1e-160 and
+    // ∞/∞ for a·b ≳ 1e308.
     fn variance(&self) -> Result<Tensor> {
         let (a, b) = (self.p.w(0), self.p.w(1));
-        let ab = (a + b)?;
-        self.p.out(((a * b)? / (ab.sqr()? * (&ab + 1.0)?)?)?)
+        let mn = (share(a, b)? * share(b, a)?)?;
+        self.p.out((mn / ((a + b)? + 1.0)?)?)
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
@@ -157,4 +190,12 @@ impl Distribution for Beta {
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
     }
+}
+
+/// a/(a + b) for a, b > 0, also where a + b overflows (there as 1/(1 + b/a)).
+fn share(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let s = (a + b)?;
+    let direct = (a / &s)?;
+    let scaled = ((b / a)? + 1.0)?.recip()?;
+    Ok(s.lt(f64::INFINITY)?.where_cond(&direct, &scaled)?)
 }

@@ -24,8 +24,10 @@ impl StandardForm for StandardCauchy {
         Ok(special::log1p(&z.sqr()?)?.affine(-1.0, -LN_PI)?)
     }
 
+    // −2z/(1 + z²) as −2/(z + 1/z): z² overflows for |z| > 1.3e154, and ∞/∞ is NaN
+    // (z = 0 gives −2/∞ = 0).
     fn dlog_density(z: &Tensor) -> Result<Tensor> {
-        Ok(((z * -2.0)? / (z.sqr()? + 1.0)?)?)
+        Ok(((z + z.recip()?)?.recip()? * -2.0)?)
     }
 
     fn log_density_scalar(z: f64) -> f64 {
@@ -47,9 +49,9 @@ impl StandardForm for StandardCauchy {
 /// real, `scale > 0`. The mean is undefined (NaN) and the variance infinite, as in torch.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Cauchy, Distribution};
-/// let d = Cauchy::from_scalars(0.0, 1.0, &Device::Cpu)?;
+/// let d = Cauchy::from_scalars(0.0, 1.0, DType::F64, &Device::Cpu)?;
 /// let c = d.cdf(&Tensor::new(1.0f64, &Device::Cpu)?)?;
 /// assert!((c.to_scalar::<f64>()? - 0.75).abs() < 1e-15);
 /// # Ok::<(), candle_distributions::Error>(())

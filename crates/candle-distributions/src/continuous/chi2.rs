@@ -31,26 +31,43 @@ pub struct Chi2 {
 const NAME: &str = "Chi2";
 
 impl Chi2 {
-    /// Chi2(df).
-    pub fn new(df: &Tensor) -> Result<Self> {
-        Self::build(df, None)
+    /// Chi2(df). Parameters are tensors or numbers (dtype rules:
+    /// [`distribution`](crate::distribution)).
+    pub fn new(df: impl Into<crate::distribution::Param>) -> Result<Self> {
+        let [df] = crate::distribution::promote_params(NAME, [("df", df.into())])?;
+        Self::build(&df, None)
     }
 
     /// As [`Chi2::new`], with argument validation set for this instance.
-    pub fn new_with_validation(df: &Tensor, validate: bool) -> Result<Self> {
-        Self::build(df, Some(validate))
+    pub fn new_with_validation(
+        df: impl Into<crate::distribution::Param>,
+        validate: bool,
+    ) -> Result<Self> {
+        let [df] = crate::distribution::promote_params(NAME, [("df", df.into())])?;
+        Self::build(&df, Some(validate))
     }
 
-    /// A scalar Chi2 in f64.
-    pub fn from_scalars(df: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(df, device)?)
+    /// A scalar Chi2 of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(df: f64, dtype: candle_core::DType, device: &Device) -> Result<Self> {
+        let [df] = crate::distribution::scalar_params(NAME, [df], dtype, device)?;
+        Self::new(&df)
     }
 
     fn build(df: &Tensor, validate: Option<bool>) -> Result<Self> {
         let p = Params::new(NAME, &[("df", df, Constraint::Positive)], validate)?;
         let df = p.get(0).clone();
         let half = (df.ones_like()? * 0.5)?;
-        let mut gamma = Gamma::build(NAME, &(&df * 0.5)?, &half, Some(false))?;
+        // df/2 rounds to 0 for the smallest subnormal df (and α = 0 is outside the Gamma's
+        // domain: NaN everywhere); it is rounded up to that same smallest subnormal, the
+        // nearest valid α.
+        let tiny = match df.dtype() {
+            DType::F32 => f32::from_bits(1) as f64,
+            _ => f64::from_bits(1),
+        };
+        // Added as a constant where df/2 = 0, so the gradient stays d(df/2)/d df = ½.
+        let alpha = (&df * 0.5)?;
+        let alpha = (&alpha + (alpha.eq(0.0)?.to_dtype(df.dtype())? * tiny)?)?;
+        let mut gamma = Gamma::build(NAME, &alpha, &half, Some(false))?;
         gamma.set_validate_args(p.validate());
         Ok(Chi2 { df, gamma })
     }
@@ -121,6 +138,7 @@ impl Distribution for Chi2 {
         self.gamma.variance()
     }
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        crate::distribution::expand_extent(NAME, batch_shape)?;
         let df = self.df.broadcast_as(batch_shape).map_err(|_| {
             crate::Error::shape(
                 NAME,

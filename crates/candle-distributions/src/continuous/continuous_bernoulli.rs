@@ -65,30 +65,42 @@ pub struct ContinuousBernoulli {
 }
 
 impl ContinuousBernoulli {
-    /// ContinuousBernoulli(probs), probs ∈ [0, 1] (clamped to [ε, 1 − ε]).
-    pub fn new(probs: &Tensor) -> Result<Self> {
-        Self::build_probs(probs, None)
+    /// ContinuousBernoulli(probs), probs ∈ [0, 1] (clamped to [ε, 1 − ε]). Parameters are
+    /// tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(probs: impl Into<crate::distribution::Param>) -> Result<Self> {
+        let [probs] = crate::distribution::promote_params(NAME, [("probs", probs.into())])?;
+        Self::build_probs(&probs, None)
     }
 
     /// As [`ContinuousBernoulli::new`], with argument validation set for this instance.
-    pub fn new_with_validation(probs: &Tensor, validate: bool) -> Result<Self> {
-        Self::build_probs(probs, Some(validate))
+    pub fn new_with_validation(
+        probs: impl Into<crate::distribution::Param>,
+        validate: bool,
+    ) -> Result<Self> {
+        let [probs] = crate::distribution::promote_params(NAME, [("probs", probs.into())])?;
+        Self::build_probs(&probs, Some(validate))
     }
 
-    /// ContinuousBernoulli(logits = L), any real L.
-    pub fn from_logits(logits: &Tensor) -> Result<Self> {
-        Self::build_logits(logits, None)
+    /// A scalar ContinuousBernoulli of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(probs: f64, dtype: candle_core::DType, device: &Device) -> Result<Self> {
+        let [probs] = crate::distribution::scalar_params(NAME, [probs], dtype, device)?;
+        Self::new(&probs)
     }
 
-    /// As [`ContinuousBernoulli::from_logits`], with argument validation set for this
-    /// instance.
-    pub fn from_logits_with_validation(logits: &Tensor, validate: bool) -> Result<Self> {
-        Self::build_logits(logits, Some(validate))
+    /// ContinuousBernoulli(logits = L), any real L. Parameters are tensors or numbers
+    /// (dtype rules: [`distribution`](crate::distribution)).
+    pub fn from_logits(logits: impl Into<crate::distribution::Param>) -> Result<Self> {
+        let [logits] = crate::distribution::promote_params(NAME, [("logits", logits.into())])?;
+        Self::build_logits(&logits, None)
     }
 
-    /// A scalar ContinuousBernoulli(probs) in f64.
-    pub fn from_scalars(probs: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(probs, device)?)
+    /// As [`ContinuousBernoulli::from_logits`], with argument validation set for this instance.
+    pub fn from_logits_with_validation(
+        logits: impl Into<crate::distribution::Param>,
+        validate: bool,
+    ) -> Result<Self> {
+        let [logits] = crate::distribution::promote_params(NAME, [("logits", logits.into())])?;
+        Self::build_logits(&logits, Some(validate))
     }
 
     fn build_probs(probs: &Tensor, validate: Option<bool>) -> Result<Self> {
@@ -492,7 +504,7 @@ impl Distribution for ContinuousBernoulli {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.params.sample_shape(sample_shape);
+        let shape = self.params.sample_shape(sample_shape)?;
         let u = rng.uniform(&shape, self.dtype(), self.device())?;
         let u = u.to_dtype(DType::F64)?;
         let l = self.l_like(&u)?;

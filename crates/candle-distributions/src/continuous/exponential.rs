@@ -2,8 +2,9 @@
 
 use super::location_scale::{log_indicator, CustomKind, LocationScale, StandardForm};
 use crate::constraints::Constraint;
+use crate::distribution::Param;
 use crate::error::Result;
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 /// The standard exponential distribution, density e^{−z} on z ≥ 0.
 #[derive(Debug, Clone, Copy)]
@@ -73,20 +74,22 @@ impl StandardForm for StandardExponential {
 /// ```
 pub type Exponential = LocationScale<StandardExponential>;
 
+#[doc = super::location_scale::alias_methods_doc!()]
 impl Exponential {
-    /// Exponential(rate).
-    pub fn new(rate: &Tensor) -> Result<Self> {
-        Self::from_params(&[rate], None)
+    /// Exponential(rate), `rate` a tensor or a number (dtype rules:
+    /// [`distribution`](crate::distribution)).
+    pub fn new(rate: impl Into<Param>) -> Result<Self> {
+        Self::from_param_values([rate.into()], None)
     }
 
     /// As [`Exponential::new`], with argument validation set for this instance.
-    pub fn new_with_validation(rate: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[rate], Some(validate))
+    pub fn new_with_validation(rate: impl Into<Param>, validate: bool) -> Result<Self> {
+        Self::from_param_values([rate.into()], Some(validate))
     }
 
-    /// A scalar Exponential(rate) in f64.
-    pub fn from_scalars(rate: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(rate, device)?)
+    /// A scalar Exponential(rate) of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(rate: f64, dtype: DType, device: &Device) -> Result<Self> {
+        Self::from_scalar_values([rate], dtype, device)
     }
 
     /// The rate λ, broadcast to `batch_shape`.

@@ -5,7 +5,7 @@ use crate::distribution::{broadcast_to, params_methods, Distribution, Params};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
 use crate::samplers::gamma_rsample;
-use crate::special::{digamma, gammainc_p, lgamma, xlogy};
+use crate::special::{finite_or, gammainc_p};
 use candle_core::{Device, Tensor};
 
 /// The Gamma distribution with shape `concentration` α > 0 and `rate` β > 0.
@@ -38,26 +38,48 @@ pub struct Gamma {
 const NAME: &str = "Gamma";
 
 impl Gamma {
-    /// Gamma(concentration, rate), parameters broadcast against each other.
-    pub fn new(concentration: &Tensor, rate: &Tensor) -> Result<Self> {
-        Self::build(NAME, concentration, rate, None)
+    /// Gamma(concentration, rate), parameters broadcast against each other. Parameters are
+    /// tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(
+        concentration: impl Into<crate::distribution::Param>,
+        rate: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [concentration, rate] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration", concentration.into()),
+                ("rate", rate.into()),
+            ],
+        )?;
+        Self::build(NAME, &concentration, &rate, None)
     }
 
     /// As [`Gamma::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        concentration: &Tensor,
-        rate: &Tensor,
+        concentration: impl Into<crate::distribution::Param>,
+        rate: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
-        Self::build(NAME, concentration, rate, Some(validate))
+        let [concentration, rate] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration", concentration.into()),
+                ("rate", rate.into()),
+            ],
+        )?;
+        Self::build(NAME, &concentration, &rate, Some(validate))
     }
 
-    /// A scalar Gamma in f64.
-    pub fn from_scalars(concentration: f64, rate: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(concentration, device)?,
-            &Tensor::new(rate, device)?,
-        )
+    /// A scalar Gamma of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        concentration: f64,
+        rate: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [concentration, rate] =
+            crate::distribution::scalar_params(NAME, [concentration, rate], dtype, device)?;
+        Self::new(&concentration, &rate)
     }
 
     /// A Gamma that reports itself as `name` in errors (for Chi2 and InverseGamma,
@@ -98,13 +120,102 @@ impl Gamma {
     pub(crate) fn log_prob_wide(&self, x: &Tensor) -> Result<Tensor> {
         let a = self.p.w_at(0, x)?;
         let r = self.p.w_at(1, x)?;
-        let lp = ((xlogy(&a, &r)? + xlogy(&(&a - 1.0)?, x)?)? - (&r * x)?)?;
-        Ok((lp - lgamma(&a)?)?)
+        // x = ∞: −∞ with zero gradients ((α − 1) ln x − βx is ∞ − ∞ there).
+        finite_or(x, f64::NEG_INFINITY, |x| {
+            let lr = r.log()?;
+            let k = gamma_log_density(&a, &(&lr + x.log()?)?, &(&r * x)?)?;
+            Ok((k + lr)?)
+        })
     }
 
     /// The dtype conversion of results computed in f64.
     pub(crate) fn out(&self, t: Tensor) -> Result<Tensor> {
         self.p.out(t)
+    }
+}
+
+/// ln of the Gamma(α, 1) density at z = e^l elementwise, given l and z
+/// ([`crate::special::gamma::gamma_log_density`]), with gradients l − ψ(α), α − 1 and
+/// −1. Taking l from logarithms keeps it exact where z under- or overflows, and the
+/// kernel's Temme form keeps α ≳ 1e305 finite.
+pub(crate) fn gamma_log_density(a: &Tensor, l: &Tensor, z: &Tensor) -> Result<Tensor> {
+    use crate::special::kernel::{apply3, Map3};
+    type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn bwd(
+        a: &Tensor,
+        l: &Tensor,
+        _z: &Tensor,
+        _y: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<Grads> {
+        let ga = (g * (l - crate::special::digamma(a)?)?)?;
+        let gl = (g * (a - 1.0)?)?;
+        Ok((Some(ga), Some(gl), Some(g.neg()?)))
+    }
+    let f = crate::special::gamma::gamma_log_density;
+    let name = "gamma_log_density";
+    apply3(
+        a,
+        l,
+        z,
+        Map3 {
+            name,
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// The entropy of Gamma(α, 1) (`inverse`: of InverseGamma(α, 1)) elementwise, with
+/// its α-gradient: the scalar kernels [`crate::special::gamma::gamma_entropy`] and
+/// [`crate::special::gamma::inv_gamma_entropy`], stable for every α > 0.
+pub(crate) fn gamma_entropy_t(a: &Tensor, inverse: bool) -> Result<Tensor> {
+    use crate::special::gamma as g;
+    use crate::special::kernel::{apply1, Map1};
+    type CResult<T> = candle_core::Result<T>;
+    fn d_gamma(x: &Tensor, _y: &Tensor, grad: &Tensor) -> CResult<Tensor> {
+        let name = "gamma_entropy_grad";
+        grad * apply1(
+            x,
+            Map1 {
+                name,
+                f: g::gamma_entropy_da,
+                bwd: None,
+            },
+        )?
+    }
+    fn d_inv(x: &Tensor, _y: &Tensor, grad: &Tensor) -> CResult<Tensor> {
+        let name = "inv_gamma_entropy_grad";
+        grad * apply1(
+            x,
+            Map1 {
+                name,
+                f: g::inv_gamma_entropy_da,
+                bwd: None,
+            },
+        )?
+    }
+    if inverse {
+        let (name, f) = ("inv_gamma_entropy", g::inv_gamma_entropy);
+        apply1(
+            a,
+            Map1 {
+                name,
+                f,
+                bwd: Some(d_inv),
+            },
+        )
+    } else {
+        let (name, f) = ("gamma_entropy", g::gamma_entropy);
+        apply1(
+            a,
+            Map1 {
+                name,
+                f,
+                bwd: Some(d_gamma),
+            },
+        )
     }
 }
 
@@ -119,7 +230,7 @@ impl Distribution for Gamma {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.p.sample_shape(sample_shape);
+        let shape = self.p.sample_shape(sample_shape)?;
         let alpha = broadcast_to(self.concentration(), &shape)?;
         let rate = broadcast_to(self.rate(), &shape)?;
         gamma_rsample(&alpha, &rate, rng.next_draw())
@@ -146,11 +257,11 @@ impl Distribution for Gamma {
         })
     }
 
-    // α − ln β + ln Γ(α) + (1 − α) ψ(α)
+    // h(α) − ln β, h(α) = α + ln Γ(α) + (1 − α) ψ(α) by `gamma_entropy_t` (the direct
+    // sum is ∞ − ∞ at α ≳ 1e305 and loses ~log₁₀ α digits before).
     fn entropy(&self) -> Result<Tensor> {
-        let a = self.p.w(0);
-        let t = ((a - self.p.w(1).log()?)? + lgamma(a)?)?;
-        self.p.out((t + ((1.0 - a)? * digamma(a)?)?)?)
+        self.p
+            .out((gamma_entropy_t(self.p.w(0), false)? - self.p.w(1).log()?)?)
     }
 
     fn mean(&self) -> Result<Tensor> {

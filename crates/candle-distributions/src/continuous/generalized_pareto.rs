@@ -1,6 +1,7 @@
 //! The generalized Pareto distribution.
 
 use crate::constraints::Constraint;
+use crate::continuous::student_t::standardize;
 use crate::distribution::{broadcast_shapes, params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
@@ -29,15 +30,15 @@ const NAME: &str = "GeneralizedPareto";
 /// gradients are accurate for every ξ.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, GeneralizedPareto};
 /// let dev = Device::Cpu;
 /// // ξ = 0 is the exponential distribution with scale σ.
-/// let d = GeneralizedPareto::from_scalars(0.0, 2.0, 0.0, &dev)?;
+/// let d = GeneralizedPareto::from_scalars(0.0, 2.0, 0.0, DType::F64, &dev)?;
 /// let lp = d.log_prob(&Tensor::new(1.0f64, &dev)?)?.to_scalar::<f64>()?;
 /// assert!((lp - (-(2f64).ln() - 0.5)).abs() < 1e-15);
 /// // ξ = −1 is the uniform distribution on [μ, μ + σ].
-/// let u = GeneralizedPareto::from_scalars(1.0, 2.0, -1.0, &dev)?;
+/// let u = GeneralizedPareto::from_scalars(1.0, 2.0, -1.0, DType::F64, &dev)?;
 /// let med = u.icdf(&Tensor::new(0.5f64, &dev)?)?.to_scalar::<f64>()?;
 /// assert!((med - 2.0).abs() < 1e-15);
 /// # Ok::<(), candle_distributions::Error>(())
@@ -48,28 +49,53 @@ pub struct GeneralizedPareto {
 }
 
 impl GeneralizedPareto {
-    /// GeneralizedPareto(loc, scale, concentration).
-    pub fn new(loc: &Tensor, scale: &Tensor, concentration: &Tensor) -> Result<Self> {
-        Self::build(loc, scale, concentration, None)
+    /// GeneralizedPareto(loc, scale, concentration). Parameters are tensors or numbers
+    /// (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(
+        loc: impl Into<crate::distribution::Param>,
+        scale: impl Into<crate::distribution::Param>,
+        concentration: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [loc, scale, concentration] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("loc", loc.into()),
+                ("scale", scale.into()),
+                ("concentration", concentration.into()),
+            ],
+        )?;
+        Self::build(&loc, &scale, &concentration, None)
     }
 
     /// As [`GeneralizedPareto::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        loc: &Tensor,
-        scale: &Tensor,
-        concentration: &Tensor,
+        loc: impl Into<crate::distribution::Param>,
+        scale: impl Into<crate::distribution::Param>,
+        concentration: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
-        Self::build(loc, scale, concentration, Some(validate))
+        let [loc, scale, concentration] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("loc", loc.into()),
+                ("scale", scale.into()),
+                ("concentration", concentration.into()),
+            ],
+        )?;
+        Self::build(&loc, &scale, &concentration, Some(validate))
     }
 
-    /// A scalar GeneralizedPareto(loc, scale, concentration) in f64.
-    pub fn from_scalars(loc: f64, scale: f64, concentration: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(loc, device)?,
-            &Tensor::new(scale, device)?,
-            &Tensor::new(concentration, device)?,
-        )
+    /// A scalar GeneralizedPareto of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        loc: f64,
+        scale: f64,
+        concentration: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [loc, scale, concentration] =
+            crate::distribution::scalar_params(NAME, [loc, scale, concentration], dtype, device)?;
+        Self::new(&loc, &scale, &concentration)
     }
 
     fn build(
@@ -115,7 +141,7 @@ impl GeneralizedPareto {
         let xi = self.params.w(2);
         let neg = xi.lt(0.0)?;
         let safe = neg.where_cond(xi, &filled(xi, -1.0)?)?;
-        let hi = (self.params.w(0) - (self.params.w(1) / safe)?)?;
+        let hi = (self.params.w(0) - end_offset(self.params.w(1), &safe)?)?;
         Ok(neg.where_cond(&hi, &filled(xi, f64::INFINITY)?)?)
     }
 
@@ -141,12 +167,17 @@ impl GeneralizedPareto {
         // Snap values between the end and its rounding to the end.
         let x = x.le(&hi_rounded)?.where_cond(&x.minimum(&hi)?, &x)?;
         let above_lo = x.ge(&loc)?;
-        let z = ((&x - loc)? / &scale)?;
-        let one_plus = ((&xi * &z)? + 1.0)?;
+        let z_all = ((&x - &loc)? / &scale)?.detach();
+        let one_plus = ((&xi * &z_all)? + 1.0)?;
         let inside = above_lo.minimum(&x.lt(&hi)?)?.minimum(&one_plus.gt(0.0)?)?;
         let within = above_lo.minimum(&x.le(&hi)?)?;
         // within ∧ ¬inside (masks are 0/1 bytes)
         let at_end = within.gt(&inside)?;
+        // Gradients flow only through values inside the support: outside (x = ±∞ or
+        // beyond the end) z is constant, and differentiating (x − μ)/σ there met
+        // 0 · ∞ = NaN even where the result was masked out.
+        let x_in = inside.where_cond(&x, &loc)?;
+        let z = inside.where_cond(&standardize(&x_in, &loc, &scale)?, &z_all)?;
         Ok((z, xi, scale, inside, at_end))
     }
 
@@ -156,8 +187,40 @@ impl GeneralizedPareto {
         let scale = self.params.w_at(1, q)?;
         let xi = self.params.w_at(2, q)?;
         let w = special::log1p(&q.neg()?)?.neg()?;
-        Ok((loc + (scale * gp_e(&xi, &w)?)?)?)
+        let x = (loc + (scale * gp_e(&xi, &w)?)?)?;
+        // For ξ < 0, μ + σe may round past μ − σ/ξ (computed separately), or overflow
+        // where σ/|ξ| does (|ξ| subnormal): keep it in the support, so that icdf(1)
+        // is the upper end and log_prob of a draw passes validation. Rounding to the
+        // dtype is monotone, so the rounded value stays below the rounded end.
+        let hi = self.upper()?.broadcast_as(x.shape())?;
+        Ok(x.minimum(&hi)?)
     }
+}
+
+/// σ/ξ with gradients g/ξ and −(g·(σ/ξ))/ξ in that order: the quotient rule's
+/// −g·σ/ξ² underflows ξ² for |ξ| < 1e-154, and gave 0·∞ = NaN for a zero upstream
+/// gradient (the end of the support is in every `log_prob`/`rsample` graph).
+fn end_offset(scale: &Tensor, xi: &Tensor) -> Result<Tensor> {
+    fn bwd(
+        scale: &Tensor,
+        xi: &Tensor,
+        r: &Tensor,
+        g: &Tensor,
+    ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+        let _ = scale;
+        Ok((Some((g / xi)?), Some(((g * r)? / xi)?.neg()?)))
+    }
+    let f = |s: f64, x: f64| s / x;
+    apply2(
+        scale,
+        xi,
+        Map2 {
+            name: "gpd_end_offset",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
 }
 
 /// A tensor like `like` filled with `v`.
@@ -199,6 +262,9 @@ pub(crate) fn h_scalar(xi: f64, z: f64) -> f64 {
         z
     } else if u.abs() < SERIES_U {
         z * power_series(-u, |n| 1.0 / (n + 1.0))
+    } else if u == f64::INFINITY && z.is_finite() {
+        // ξz overflows (ξ or z near f64::MAX): log1p(ξz) = ln ξ + ln z to f64 precision.
+        (xi.ln() + z.ln()) / xi
     } else {
         u.ln_1p() / xi
     }
@@ -231,6 +297,24 @@ pub(crate) fn h_dxi2_scalar(xi: f64, z: f64) -> f64 {
     }
 }
 
+/// Above this u = ξw, e^u nears overflow: the kernels e, ∂e/∂ξ, ∂²e/∂ξ² take the
+/// forms (e^u − 1)/ξ, (e^u(u − 1) + 1)/ξ² and (e^u(u² − 2u + 2) − 2)/ξ³ with e^u and
+/// the power of ξ joined in one exponential, finite where the result is (ξ up to
+/// f64::MAX), instead of ∞ − ∞.
+const LARGE_U: f64 = 700.0;
+
+/// sign(ξ)^k · exp(u + ln p − k ln|ξ|) − c/ξ^k, the large-u form of the e kernels for
+/// a polynomial factor p(u) > 0.
+fn large_u_form(xi: f64, u: f64, p: f64, k: i32, c: f64) -> f64 {
+    let mag = (u + p.ln() - f64::from(k) * xi.abs().ln()).exp();
+    let sign = if k % 2 == 1 && xi < 0.0 { -1.0 } else { 1.0 };
+    if mag == f64::INFINITY {
+        // (c/ξ^k may overflow too, for subnormal ξ: ∞ − ∞.)
+        return sign * mag;
+    }
+    sign * mag - c / xi.powi(k)
+}
+
 /// e(ξ, w) = expm1(ξw)/ξ (= w at ξ = 0). Series w·Σ u^n/(n + 1)!.
 pub(crate) fn e_scalar(xi: f64, w: f64) -> f64 {
     let u = xi * w;
@@ -238,6 +322,8 @@ pub(crate) fn e_scalar(xi: f64, w: f64) -> f64 {
         w
     } else if u.abs() < SERIES_U {
         w * exp_series(u, 0)
+    } else if u > LARGE_U {
+        large_u_form(xi, u, 1.0, 1, 1.0)
     } else {
         u.exp_m1() / xi
     }
@@ -261,6 +347,8 @@ pub(crate) fn e_dxi_scalar(xi: f64, w: f64) -> f64 {
         0.5 * w * w
     } else if u.abs() < SERIES_U {
         w * w * exp_series(u, 1)
+    } else if u > LARGE_U {
+        large_u_form(xi, u, u - 1.0, 2, -1.0)
     } else {
         (pow_exp(w, 1, u) - u.exp_m1() / xi) / xi
     }
@@ -274,6 +362,8 @@ pub(crate) fn e_dxi2_scalar(xi: f64, w: f64) -> f64 {
         w * w * w / 3.0
     } else if u.abs() < SERIES_U {
         w * w * w * exp_series(u, 2)
+    } else if u > LARGE_U {
+        large_u_form(xi, u, u * u - 2.0 * u + 2.0, 3, 2.0)
     } else {
         (pow_exp(w, 2, u) - 2.0 * e_dxi_scalar(xi, w)) / xi
     }
@@ -443,14 +533,10 @@ impl Distribution for GeneralizedPareto {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.params.sample_shape(sample_shape);
+        let shape = self.params.sample_shape(sample_shape)?;
         let u = rng.uniform(&shape, self.dtype(), self.device())?;
         let x = self.quantile(&u.to_dtype(DType::F64)?)?;
-        // For ξ < 0 the draw may round past μ − σ/ξ (computed separately): keep it in
-        // the support, so that log_prob of a draw passes validation. Rounding to the
-        // dtype is monotone, so the rounded draw stays below the rounded end.
-        let hi = self.upper()?.broadcast_as(x.shape())?;
-        self.params.out(x.minimum(&hi)?)
+        self.params.out(x)
     }
 
     // −ln σ − (1 + ξ) h(ξ, z) inside the support; at the upper end for ξ < 0 the limit

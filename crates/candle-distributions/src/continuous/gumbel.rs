@@ -18,7 +18,10 @@ impl StandardForm for StandardGumbel {
     // π²/6
     const VARIANCE: f64 = 1.644_934_066_848_226_4;
 
+    // −z − e^{−z} is ∞ − ∞ at z = −∞; below z = −1e30 (f32-representable) the value is
+    // −∞ anyway (e^{1e30} = ∞), so z is floored there first.
     fn log_density(z: &Tensor) -> Result<Tensor> {
+        let z = z.maximum(-1e30)?;
         Ok((z.neg()? - z.neg()?.exp()?)?)
     }
 
@@ -27,6 +30,10 @@ impl StandardForm for StandardGumbel {
     }
 
     fn log_density_scalar(z: f64) -> f64 {
+        // At z = −∞ the limit −∞, not ∞ − ∞.
+        if z == f64::NEG_INFINITY {
+            return z;
+        }
         -z - (-z).exp()
     }
 
@@ -45,9 +52,9 @@ impl StandardForm for StandardGumbel {
 /// line; `loc` real, `scale > 0`. Mean `loc + γ scale`, variance `π² scale² / 6`.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, Gumbel};
-/// let d = Gumbel::from_scalars(1.0, 2.0, &Device::Cpu)?;
+/// let d = Gumbel::from_scalars(1.0, 2.0, DType::F64, &Device::Cpu)?;
 /// let m = d.mean()?.to_scalar::<f64>()?;
 /// assert!((m - (1.0 + 2.0 * 0.5772156649015329)).abs() < 1e-12);
 /// # Ok::<(), candle_distributions::Error>(())

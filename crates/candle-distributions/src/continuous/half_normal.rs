@@ -71,9 +71,9 @@ impl StandardForm for StandardHalfNormal {
 /// Mean `scale √(2/π)`, variance `scale² (1 − 2/π)`.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, HalfNormal};
-/// let d = HalfNormal::from_scalars(1.0, &Device::Cpu)?;
+/// let d = HalfNormal::from_scalars(1.0, DType::F64, &Device::Cpu)?;
 /// let c = d.cdf(&Tensor::new(1.0f64, &Device::Cpu)?)?.to_scalar::<f64>()?;
 /// assert!((c - 0.6826894921370859).abs() < 1e-15);
 /// # Ok::<(), candle_distributions::Error>(())

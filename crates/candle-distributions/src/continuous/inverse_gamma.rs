@@ -5,7 +5,8 @@ use crate::constraints::Constraint;
 use crate::distribution::{broadcast_to, check_value, prepare_value, Distribution};
 use crate::error::Result;
 use crate::rng::Generator;
-use crate::special::{digamma, gammainc_q, lgamma};
+use crate::samplers::{exp_draw, standard_gamma_ln_rsample};
+use crate::special::{finite_or, gammainc_q};
 use candle_core::{DType, Device, Tensor};
 
 /// The inverse Gamma distribution: 1/X for X ~ Gamma(`concentration` α, `rate` β).
@@ -16,9 +17,9 @@ use candle_core::{DType, Device, Tensor};
 /// implicit gradient.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, InverseGamma};
-/// let d = InverseGamma::from_scalars(3.0, 2.0, &Device::Cpu)?;
+/// let d = InverseGamma::from_scalars(3.0, 2.0, DType::F64, &Device::Cpu)?;
 /// assert_eq!(d.mean()?.to_scalar::<f64>()?, 1.0); // β/(α − 1)
 /// # Ok::<(), candle_distributions::Error>(())
 /// ```
@@ -30,30 +31,52 @@ pub struct InverseGamma {
 const NAME: &str = "InverseGamma";
 
 impl InverseGamma {
-    /// InverseGamma(concentration, rate).
-    pub fn new(concentration: &Tensor, rate: &Tensor) -> Result<Self> {
+    /// InverseGamma(concentration, rate). Parameters are tensors or numbers (dtype rules:
+    /// [`distribution`](crate::distribution)).
+    pub fn new(
+        concentration: impl Into<crate::distribution::Param>,
+        rate: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [concentration, rate] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration", concentration.into()),
+                ("rate", rate.into()),
+            ],
+        )?;
         Ok(InverseGamma {
-            gamma: Gamma::build(NAME, concentration, rate, None)?,
+            gamma: Gamma::build(NAME, &concentration, &rate, None)?,
         })
     }
 
     /// As [`InverseGamma::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        concentration: &Tensor,
-        rate: &Tensor,
+        concentration: impl Into<crate::distribution::Param>,
+        rate: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
+        let [concentration, rate] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration", concentration.into()),
+                ("rate", rate.into()),
+            ],
+        )?;
         Ok(InverseGamma {
-            gamma: Gamma::build(NAME, concentration, rate, Some(validate))?,
+            gamma: Gamma::build(NAME, &concentration, &rate, Some(validate))?,
         })
     }
 
-    /// A scalar InverseGamma in f64.
-    pub fn from_scalars(concentration: f64, rate: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(concentration, device)?,
-            &Tensor::new(rate, device)?,
-        )
+    /// A scalar InverseGamma of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        concentration: f64,
+        rate: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [concentration, rate] =
+            crate::distribution::scalar_params(NAME, [concentration, rate], dtype, device)?;
+        Self::new(&concentration, &rate)
     }
 
     /// α, broadcast to `batch_shape`.
@@ -113,14 +136,35 @@ impl Distribution for InverseGamma {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        Ok(self.gamma.rsample(sample_shape, rng)?.recip()?)
+        // β/G in f64 from ln G (see `standard_gamma_ln_rsample`): 1/G overflows f32 for
+        // small α, and d(1/G)/dα = −(dG/dα)/G² overflows in G² where the gradient is
+        // finite.
+        let shape = crate::distribution::sample_extent(
+            NAME,
+            sample_shape,
+            self.batch_shape(),
+            &[],
+            self.dtype(),
+        )?;
+        let alpha = broadcast_to(&self.concentration().to_dtype(DType::F64)?, &shape)?;
+        let rate = broadcast_to(&self.rate().to_dtype(DType::F64)?, &shape)?;
+        let lg = standard_gamma_ln_rsample(&alpha, rng.next_draw())?;
+        exp_draw(&(rate.log()? - lg)?, self.dtype())
     }
 
-    // log p_X(1/y) − 2 ln y
+    // α ln β − (α + 1) ln y − β/y − ln Γ(α). At y = ∞: −∞.
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
         let y = self.checked(value)?.to_dtype(DType::F64)?;
-        let lp = self.gamma.log_prob_wide(&y.recip()?)?;
-        self.gamma.out((lp - (y.log()? * 2.0)?)?)
+        let a = broadcast_to(&self.concentration().to_dtype(DType::F64)?, y.dims())?;
+        let r = broadcast_to(&self.rate().to_dtype(DType::F64)?, y.dims())?;
+        // The Gamma(α, 1) density at β/y (l = ln β − ln y, so a subnormal y does not
+        // make it ∞ − ∞) times β/y²; α ≳ 1e305 stays finite (see `gamma_log_density`).
+        let lp = finite_or(&y, f64::NEG_INFINITY, |y| {
+            let (lr, ly) = (r.log()?, y.log()?);
+            let k = super::gamma::gamma_log_density(&a, &(&lr - &ly)?, &(&r / y)?)?;
+            Ok(((k + lr)? - (ly * 2.0)?)?)
+        })?;
+        self.gamma.out(lp)
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
@@ -131,11 +175,13 @@ impl Distribution for InverseGamma {
         self.gamma.out(gammainc_q(&a, &z)?)
     }
 
-    // α + ln β + ln Γ(α) − (1 + α) ψ(α)
+    // α + ln β + ln Γ(α) − (1 + α) ψ(α), the α part by `gamma_entropy_t` (the direct
+    // sum is ∞ − ∞ at α ≳ 1e305).
     fn entropy(&self) -> Result<Tensor> {
         let a = self.concentration().to_dtype(DType::F64)?;
-        let t = ((&a + self.rate().to_dtype(DType::F64)?.log()?)? + lgamma(&a)?)?;
-        self.gamma.out((t - ((&a + 1.0)? * digamma(&a)?)?)?)
+        let h = super::gamma::gamma_entropy_t(&a, true)?;
+        self.gamma
+            .out((h + self.rate().to_dtype(DType::F64)?.log()?)?)
     }
 
     fn mean(&self) -> Result<Tensor> {
@@ -151,12 +197,14 @@ impl Distribution for InverseGamma {
 
     fn variance(&self) -> Result<Tensor> {
         let a = self.concentration();
-        let v = (self.rate().sqr()? / ((a - 1.0)?.sqr()? * (a - 2.0)?)?)?;
+        // (β/(α − 1))²/(α − 2): β² and (α − 1)² overflow separately at β, α ≈ 1e300.
+        let v = ((self.rate() / (a - 1.0)?)?.sqr()? / (a - 2.0)?)?;
         let inf = (v.ones_like()? * f64::INFINITY)?;
         Ok(a.gt(2.0)?.where_cond(&v, &inf)?)
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        crate::distribution::expand_extent(NAME, batch_shape)?;
         let shape_err = |_| {
             crate::Error::shape(
                 NAME,

@@ -27,9 +27,9 @@ const NAME: &str = "Kumaraswamy";
 /// below 1), so a draw is never 0 or 1 and its log density is finite.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, Kumaraswamy};
-/// let d = Kumaraswamy::from_scalars(2.0, 3.0, &Device::Cpu)?;
+/// let d = Kumaraswamy::from_scalars(2.0, 3.0, DType::F64, &Device::Cpu)?;
 /// let q = Tensor::new(&[0.25f64, 0.5, 0.9], &Device::Cpu)?;
 /// let back = d.cdf(&d.icdf(&q)?)?.to_vec1::<f64>()?;
 /// assert!((back[1] - 0.5).abs() < 1e-15);
@@ -43,26 +43,52 @@ pub struct Kumaraswamy {
 }
 
 impl Kumaraswamy {
-    /// Kumaraswamy(concentration1 = a, concentration0 = b).
-    pub fn new(concentration1: &Tensor, concentration0: &Tensor) -> Result<Self> {
-        Self::build(concentration1, concentration0, None)
+    /// Kumaraswamy(concentration1 = a, concentration0 = b). Parameters are tensors or
+    /// numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(
+        concentration1: impl Into<crate::distribution::Param>,
+        concentration0: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [concentration1, concentration0] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration1", concentration1.into()),
+                ("concentration0", concentration0.into()),
+            ],
+        )?;
+        Self::build(&concentration1, &concentration0, None)
     }
 
     /// As [`Kumaraswamy::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        concentration1: &Tensor,
-        concentration0: &Tensor,
+        concentration1: impl Into<crate::distribution::Param>,
+        concentration0: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
-        Self::build(concentration1, concentration0, Some(validate))
+        let [concentration1, concentration0] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("concentration1", concentration1.into()),
+                ("concentration0", concentration0.into()),
+            ],
+        )?;
+        Self::build(&concentration1, &concentration0, Some(validate))
     }
 
-    /// A scalar Kumaraswamy(a, b) in f64.
-    pub fn from_scalars(concentration1: f64, concentration0: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(concentration1, device)?,
-            &Tensor::new(concentration0, device)?,
-        )
+    /// A scalar Kumaraswamy of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        concentration1: f64,
+        concentration0: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [concentration1, concentration0] = crate::distribution::scalar_params(
+            NAME,
+            [concentration1, concentration0],
+            dtype,
+            device,
+        )?;
+        Self::new(&concentration1, &concentration0)
     }
 
     fn build(c1: &Tensor, c0: &Tensor, validate: Option<bool>) -> Result<Self> {
@@ -98,8 +124,34 @@ impl Kumaraswamy {
     fn quantile(&self, q: &Tensor) -> Result<Tensor> {
         let a = self.params.w_at(0, q)?;
         let b = self.params.w_at(1, q)?;
-        let s = (special::log1p(&q.neg()?)? / b)?;
-        Ok((log1mexp(&s)? / a)?.exp()?)
+        quantile_of(&a, &b, q)
+    }
+}
+
+/// The quantile of [`Kumaraswamy::quantile`] for given (f64) a, b, q.
+fn quantile_of(a: &Tensor, b: &Tensor, q: &Tensor) -> Result<Tensor> {
+    let s = (special::log1p(&q.neg()?)? / b)?;
+    Ok((log1mexp(&s)? / a)?.exp()?)
+}
+
+impl Kumaraswamy {
+    /// Reparameterized draws in f64 from f64 uniforms `u`, clamped into
+    /// [tiny, below_one]. Where the quantile leaves that interval (x^a or 1 − x^a
+    /// underflows: tiny a or b, huge a or b) the draw is the clamp bound, whose
+    /// derivative is 0; the differentiable pass evaluates those elements at a = b = 1,
+    /// u = 1/2 instead, so no 0·∞ from the chain rule (e.g. x·ln(…)/a² with x = 0 and
+    /// a = 1e-300) turns their zero gradient into NaN.
+    fn clamped_draws(&self, u: &Tensor, tiny: f64, below_one: f64) -> Result<Tensor> {
+        let a = self.params.w_at(0, u)?;
+        let b = self.params.w_at(1, u)?;
+        let x0 = quantile_of(&a.detach(), &b.detach(), u)?;
+        let inside = x0.gt(tiny)?.minimum(&x0.lt(below_one)?)?;
+        let one = u.ones_like()?;
+        let a = inside.where_cond(&a, &one)?;
+        let b = inside.where_cond(&b, &one)?;
+        let u = inside.where_cond(u, &filled(u, 0.5)?)?;
+        let x = quantile_of(&a, &b, &u)?;
+        Ok(inside.where_cond(&x, &x0.clamp(tiny, below_one)?)?)
     }
 }
 
@@ -130,6 +182,21 @@ pub(crate) fn log1mexp_scalar(t: f64) -> f64 {
     }
 }
 
+/// ln(1 − x^a) from ln x < 0: `log1mexp(a ln x)`, except where |a ln x| < 1e-8,
+/// where 1 − x^a = −a ln x (1 + a ln x/2 + …) is taken as ln a + ln(−ln x) + a ln x/2
+/// (error below 1e-17): a ln x underflows to 0 for tiny a (a = 5e-324), which made
+/// ln(1 − x^a) = −∞ and the log-density +∞ in the interior. The other branch is
+/// evaluated at a harmless point where not selected, so gradients stay finite; `ln_a`
+/// is the caller's own ln a node, so that its derivative 1/a (∞ for a = 5e-324) meets
+/// one summed upstream gradient rather than two of opposite sign (∞ − ∞ = NaN).
+fn ln_one_minus_pow(a: &Tensor, ln_a: &Tensor, lx: &Tensor) -> Result<Tensor> {
+    let t = (a * lx)?;
+    let small = t.gt(-1e-8)?;
+    let t_far = small.where_cond(&filled(&t, -1.0)?, &t)?;
+    let near = ((ln_a + lx.neg()?.log()?)? + (&t * 0.5)?)?;
+    Ok(small.where_cond(&near, &log1mexp(&t_far)?)?)
+}
+
 /// A tensor like `like` filled with `v`.
 fn filled(like: &Tensor, v: f64) -> Result<Tensor> {
     Ok(like.ones_like()?.affine(0.0, v)?)
@@ -156,16 +223,13 @@ impl Distribution for Kumaraswamy {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.params.sample_shape(sample_shape);
+        let shape = self.params.sample_shape(sample_shape)?;
         let u = rng.uniform(&shape, self.dtype(), self.device())?;
-        let x = self.params.out(self.quantile(&u.to_dtype(DType::F64)?)?)?;
         // The quantile of u close to 0 or 1 can round to 0 or 1 (for example x = q^{1/a}
         // underflows for small a): keep draws inside the open interval.
-        let (tiny, below_one) = match self.dtype() {
-            DType::F32 => (f32::MIN_POSITIVE as f64, 1.0 - f32::EPSILON as f64 / 2.0),
-            _ => (f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0),
-        };
-        Ok(x.clamp(tiny, below_one)?)
+        let (tiny, below_one) = crate::samplers::unit_bounds(self.dtype());
+        let x = self.clamped_draws(&u.to_dtype(DType::F64)?, tiny, below_one)?;
+        self.params.out(x)
     }
 
     // ln a + ln b + (a − 1) ln x + (b − 1) ln(1 − x^a) inside (0, 1); at x = 0 and
@@ -179,8 +243,9 @@ impl Distribution for Kumaraswamy {
         let inside = x.gt(0.0)?.minimum(&x.lt(1.0)?)?;
         let safe = inside.where_cond(&x, &filled(&x, 0.5)?)?;
         let lx = safe.log()?;
-        let l1mxa = log1mexp(&(&a * &lx)?)?;
-        let ln_ab = (a.log()? + b.log()?)?;
+        let ln_a = a.log()?;
+        let l1mxa = ln_one_minus_pow(&a, &ln_a, &lx)?;
+        let ln_ab = (&ln_a + b.log()?)?;
         let am1 = (&a - 1.0)?;
         let bm1 = (&b - 1.0)?;
         let lp = ((&ln_ab + (&am1 * lx)?)? + (&bm1 * l1mxa)?)?;
@@ -200,7 +265,7 @@ impl Distribution for Kumaraswamy {
         let b = self.params.w_at(1, &x)?;
         let inside = x.gt(0.0)?.minimum(&x.lt(1.0)?)?;
         let safe = inside.where_cond(&x, &filled(&x, 0.5)?)?;
-        let l1mxa = log1mexp(&(a * safe.log()?)?)?;
+        let l1mxa = ln_one_minus_pow(&a, &a.log()?, &safe.log()?)?;
         let f = special::expm1(&(b * l1mxa)?)?.neg()?;
         let outer = x.ge(1.0)?.where_cond(&x.ones_like()?, &x.zeros_like()?)?;
         self.params.out(inside.where_cond(&f, &outer)?)
@@ -244,10 +309,16 @@ impl Distribution for Kumaraswamy {
             .out(valid.where_cond(&log_mode.exp()?, &filled(&a, f64::NAN)?)?)
     }
 
+    /// `b B(1 + 2/a, b) − mean²`. Where the variance is below the rounding of the
+    /// moments (~ε·mean², e.g. a ≳ 1e7 with b of order 1, where it is ~1/a²), the
+    /// difference cancels: it is then returned as 0 rather than as a negative value.
     fn variance(&self) -> Result<Tensor> {
         let (a, b) = (self.params.w(0), self.params.w(1));
         let m1 = moment(a, b, 1.0)?;
-        self.params.out((moment(a, b, 2.0)? - m1.sqr()?)?)
+        let v = (moment(a, b, 2.0)? - m1.sqr()?)?;
+        // Only negative values are replaced (a NaN stays visible).
+        self.params
+            .out(v.lt(0.0)?.where_cond(&v.zeros_like()?, &v)?)
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {

@@ -58,9 +58,9 @@ impl StandardForm for StandardLaplace {
 /// `scale > 0`. Mean `loc`, variance `2 scale²`.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, Laplace};
-/// let d = Laplace::from_scalars(0.0, 1.0, &Device::Cpu)?;
+/// let d = Laplace::from_scalars(0.0, 1.0, DType::F64, &Device::Cpu)?;
 /// let lp = d.log_prob(&Tensor::new(0.0f64, &Device::Cpu)?)?;
 /// assert!((lp.to_scalar::<f64>()? + std::f64::consts::LN_2).abs() < 1e-15);
 /// # Ok::<(), candle_distributions::Error>(())

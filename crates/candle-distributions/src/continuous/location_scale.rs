@@ -16,12 +16,12 @@
 
 use crate::constraints::Constraint;
 use crate::distribution::{
-    broadcast_params, broadcast_to, check_param, check_probability, check_value,
-    default_validate_args, extended_shape, prepare_value, Distribution,
+    broadcast_params, check_param, checked_argument, checked_numel, default_validate_args,
+    sample_extent, Distribution,
 };
 use crate::error::{Error, Result};
 use crate::rng::{Draw, Generator};
-use crate::special::kernel::{apply1, apply2, apply3, par_apply, Map1, Map2, Map3};
+use crate::special::kernel::{alloc_buffer, apply1, apply2, apply3, par_apply, Map1, Map2, Map3};
 use crate::special::scalar::ln_for_f32;
 use candle_core::{DType, Device, Tensor};
 use std::fmt::Debug;
@@ -70,6 +70,18 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
         let _ = params;
         Ok(x)
     }
+    /// `loc + scale · z` for standard quantiles `z` (`icdf`); families whose
+    /// parameters are not `(loc, scale)` override it where the affine form cancels
+    /// (Uniform: `low + (high − low) · 1` need not round to `high`).
+    fn quantile_from_standard(
+        z: &Tensor,
+        loc: &Tensor,
+        scale: &Tensor,
+        params: &[Tensor],
+    ) -> Result<Tensor> {
+        let _ = params;
+        Ok(z.broadcast_mul(scale)?.broadcast_add(loc)?)
+    }
     /// Checks that involve several parameters (run after the per-parameter checks).
     fn check_params(params: &[Tensor]) -> Result<()> {
         let _ = params;
@@ -98,7 +110,7 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     }
     /// H(Z).
     const ENTROPY: f64;
-    /// E[Z] (NaN if undefined, +∞ if infinite).
+    /// E\[Z\] (NaN if undefined, +∞ if infinite).
     const MEAN: f64;
     /// The mode of Z (NaN if not unique).
     const MODE: f64;
@@ -144,33 +156,60 @@ impl Kind for CustomKind {
     const PARAMETERIZATION: Parameterization = Parameterization::Custom;
 }
 
+/// The rustdoc text of each family's constructor block. A type alias page shows only
+/// impls written for that exact type, not the generic `impl<F> LocationScale<F>` nor
+/// the `Distribution` impl, so the block names and links them.
+macro_rules! alias_methods_doc {
+    () => {
+        "Constructors of this family. Being a \
+         [`LocationScale`](crate::continuous::LocationScale), it also has \
+         [`loc`](crate::continuous::LocationScale::loc) and \
+         [`scale`](crate::continuous::LocationScale::scale) (broadcast to `batch_shape`), \
+         [`param`](crate::continuous::LocationScale::param) (a parameter by its torch name), \
+         [`set_validate_args`](crate::continuous::LocationScale::set_validate_args), and \
+         every [`Distribution`](crate::Distribution) method: `sample`, `rsample`, \
+         `rsample_and_log_prob`, `log_prob`, `cdf`, `icdf`, `entropy`, `mean`, `mode`, \
+         `variance`, `stddev`, `expand`. Parameters are tensors or numbers; the dtype \
+         rules are in [`distribution`](crate::distribution)."
+    };
+}
+pub(crate) use alias_methods_doc;
+
 /// The constructors of a `(loc, scale)` family (`new`, `new_with_validation`,
-/// `from_scalars`), as an inherent impl on its type alias.
+/// `from_scalars`), as an inherent impl on its type alias. Parameters are
+/// [`Param`](crate::distribution::Param)s: tensors or plain numbers, with the dtype
+/// rules of the [`distribution`](crate::distribution) module docs.
 macro_rules! loc_scale_constructors {
     ($ty:ident) => {
+        #[doc = $crate::continuous::location_scale::alias_methods_doc!()]
         impl $ty {
-            /// The distribution with location `loc` and scale `scale` (broadcast
-            /// against each other), validated if the global default says so.
-            pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
-                Self::from_params(&[loc, scale], None)
+            /// The distribution with location `loc` and scale `scale` (tensors or
+            /// numbers, broadcast against each other), validated if the global default
+            /// says so.
+            pub fn new(
+                loc: impl Into<$crate::distribution::Param>,
+                scale: impl Into<$crate::distribution::Param>,
+            ) -> Result<Self> {
+                Self::from_param_values([loc.into(), scale.into()], None)
             }
 
             /// As `new`, with argument validation set for this instance.
             pub fn new_with_validation(
-                loc: &Tensor,
-                scale: &Tensor,
+                loc: impl Into<$crate::distribution::Param>,
+                scale: impl Into<$crate::distribution::Param>,
                 validate: bool,
             ) -> Result<Self> {
-                Self::from_params(&[loc, scale], Some(validate))
+                Self::from_param_values([loc.into(), scale.into()], Some(validate))
             }
 
-            /// A scalar distribution in f64.
+            /// A scalar distribution of `dtype` (f32 or f64) on `device`.
             pub fn from_scalars(
                 loc: f64,
                 scale: f64,
+                dtype: candle_core::DType,
                 device: &candle_core::Device,
             ) -> Result<Self> {
-                Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
+                Self::from_scalar_values([loc, scale], dtype, device)
             }
         }
     };
@@ -180,21 +219,29 @@ pub(crate) use loc_scale_constructors;
 /// The constructors of a `scale`-only family.
 macro_rules! scale_constructors {
     ($ty:ident) => {
+        #[doc = $crate::continuous::location_scale::alias_methods_doc!()]
         impl $ty {
-            /// The distribution with scale `scale`, validated if the global default
-            /// says so.
-            pub fn new(scale: &Tensor) -> Result<Self> {
-                Self::from_params(&[scale], None)
+            /// The distribution with scale `scale` (a tensor or a number), validated
+            /// if the global default says so.
+            pub fn new(scale: impl Into<$crate::distribution::Param>) -> Result<Self> {
+                Self::from_param_values([scale.into()], None)
             }
 
             /// As `new`, with argument validation set for this instance.
-            pub fn new_with_validation(scale: &Tensor, validate: bool) -> Result<Self> {
-                Self::from_params(&[scale], Some(validate))
+            pub fn new_with_validation(
+                scale: impl Into<$crate::distribution::Param>,
+                validate: bool,
+            ) -> Result<Self> {
+                Self::from_param_values([scale.into()], Some(validate))
             }
 
-            /// A scalar distribution in f64.
-            pub fn from_scalars(scale: f64, device: &candle_core::Device) -> Result<Self> {
-                Self::new(&Tensor::new(scale, device)?)
+            /// A scalar distribution of `dtype` (f32 or f64) on `device`.
+            pub fn from_scalars(
+                scale: f64,
+                dtype: candle_core::DType,
+                device: &candle_core::Device,
+            ) -> Result<Self> {
+                Self::from_scalar_values([scale], dtype, device)
             }
         }
     };
@@ -204,6 +251,9 @@ pub(crate) use scale_constructors;
 /// A location-scale distribution `loc + scale · Z` (see the module docs).
 #[derive(Debug, Clone)]
 pub struct LocationScale<F: StandardForm> {
+    /// The name errors report: `F::NAME`, or that of a distribution built on this one
+    /// (LogNormal on Normal), so users read the name of what they built.
+    name: &'static str,
     params: Vec<Tensor>,
     loc: Tensor,
     scale: Tensor,
@@ -216,11 +266,61 @@ impl<F: StandardForm> LocationScale<F> {
     /// Builds the family from its parameters (in `F::params()` order), broadcasting them
     /// and, if `validate` (default: the global switch), checking their constraints.
     pub fn from_params(params: &[&Tensor], validate: Option<bool>) -> Result<Self> {
+        Self::named_from_params(F::NAME, params, validate)
+    }
+
+    /// [`LocationScale::from_params`] for constructors that take
+    /// [`Param`](crate::distribution::Param)s: promotes them to one dtype first.
+    pub(crate) fn from_param_values<const N: usize>(
+        params: [crate::distribution::Param; N],
+        validate: Option<bool>,
+    ) -> Result<Self> {
+        Self::named_from_param_values(F::NAME, params, validate)
+    }
+
+    /// As [`LocationScale::from_param_values`], reporting errors (now and later) as
+    /// distribution `name`: for distributions built on this family.
+    pub(crate) fn named_from_param_values<const N: usize>(
+        name: &'static str,
+        params: [crate::distribution::Param; N],
+        validate: Option<bool>,
+    ) -> Result<Self> {
+        let spec = F::params();
+        if spec.len() != N {
+            return Err(Error::InvalidArgument(format!(
+                "{name}: expected {} parameters, got {N}",
+                spec.len(),
+            )));
+        }
+        let mut named: [(&'static str, crate::distribution::Param); N] = params.map(|p| ("", p));
+        for ((n, _), (s, _)) in named.iter_mut().zip(&spec) {
+            *n = s;
+        }
+        let ts = crate::distribution::promote_params(name, named)?;
+        let refs: Vec<&Tensor> = ts.iter().collect();
+        Self::named_from_params(name, &refs, validate)
+    }
+
+    /// A scalar member of the family in `dtype` on `device` (`from_scalars`).
+    pub(crate) fn from_scalar_values<const N: usize>(
+        values: [f64; N],
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let ts = crate::distribution::scalar_params(F::NAME, values, dtype, device)?;
+        let refs: Vec<&Tensor> = ts.iter().collect();
+        Self::from_params(&refs, None)
+    }
+
+    fn named_from_params(
+        name: &'static str,
+        params: &[&Tensor],
+        validate: Option<bool>,
+    ) -> Result<Self> {
         let spec = F::params();
         if params.len() != spec.len() {
             return Err(Error::InvalidArgument(format!(
-                "{}: expected {} parameters, got {}",
-                F::NAME,
+                "{name}: expected {} parameters, got {}",
                 spec.len(),
                 params.len()
             )));
@@ -230,16 +330,17 @@ impl<F: StandardForm> LocationScale<F> {
             .map(|(n, _)| *n)
             .zip(params.iter().copied())
             .collect();
-        let (ps, batch_shape) = broadcast_params(F::NAME, &named)?;
+        let (ps, batch_shape) = broadcast_params(name, &named)?;
         let validate = validate.unwrap_or_else(default_validate_args);
         if validate {
-            for ((name, c), t) in spec.iter().zip(&ps) {
-                check_param(F::NAME, name, t, c)?;
+            for ((pname, c), t) in spec.iter().zip(&ps) {
+                check_param(name, pname, t, c)?;
             }
-            F::check_params(&ps)?;
+            F::check_params(&ps).map_err(|e| e.renamed(name))?;
         }
         let (loc, scale) = F::loc_scale(&ps)?;
         Ok(LocationScale {
+            name,
             params: ps,
             loc,
             scale,
@@ -274,17 +375,23 @@ impl<F: StandardForm> LocationScale<F> {
 
     /// Standard draws `z` of shape `sample_shape ++ batch_shape`.
     fn standard(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = extended_shape(sample_shape, &self.batch_shape, &[]);
-        let n: usize = shape.iter().product();
+        let shape = sample_extent(
+            self.name,
+            sample_shape,
+            &self.batch_shape,
+            &[],
+            self.dtype(),
+        )?;
+        let n = checked_numel(self.name, &shape)?;
         let draw = rng.next_draw();
         let z = match self.dtype() {
             DType::F64 => {
-                let mut v = vec![0f64; n];
+                let mut v = alloc_buffer::<f64>(self.name, n)?;
                 F::sample_standard_f64(draw, &mut v);
                 Tensor::from_vec(v, shape, &Device::Cpu)?
             }
             _ => {
-                let mut v = vec![0f32; n];
+                let mut v = alloc_buffer::<f32>(self.name, n)?;
                 F::sample_standard_f32(draw, &mut v);
                 Tensor::from_vec(v, shape, &Device::Cpu)?
             }
@@ -311,17 +418,22 @@ impl<F: StandardForm> LocationScale<F> {
     /// `value` in this distribution's dtype, broadcast against `batch_shape`, after
     /// the shape check and (if validating) the support check.
     fn checked_value(&self, value: &Tensor) -> Result<Tensor> {
-        let (v, shape) = prepare_value(
-            F::NAME,
+        self.argument("value", value, &self.support())
+    }
+
+    /// The shared argument path ([`checked_argument`]) with this instance's name,
+    /// shapes, dtype and validation switch.
+    fn argument(&self, name: &'static str, value: &Tensor, domain: &Constraint) -> Result<Tensor> {
+        checked_argument(
+            self.name,
+            name,
             value,
             &self.batch_shape,
+            &[],
             self.dtype(),
             self.device(),
-        )?;
-        if self.validate {
-            check_value(F::NAME, "value", &v, &self.support())?;
-        }
-        broadcast_to(&v, &shape)
+            self.validate.then_some(domain),
+        )
     }
 
     /// `(value − loc)/scale` after dtype, shape and support checks.
@@ -365,7 +477,21 @@ fn log_prob_bwd<F: StandardForm>(
     _res: &Tensor,
     g: &Tensor,
 ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    // At x = ±∞ the log density is −∞ whatever loc and scale are: zero gradients
+    // there, from z = 0 in place of ±∞ (f'/f(±∞) · ∞ would be NaN for some families).
+    let inf = x.abs()?.eq(f64::INFINITY)?;
+    let g = &inf.where_cond(&g.zeros_like()?, g)?;
     let z = ((x - loc)? / scale)?;
+    let z = inf.where_cond(&z.zeros_like()?, &z)?;
+    // z = ±∞ from overflow ((x − loc)/scale with a subnormal scale, or x − loc past
+    // MAX): ±MAX instead, where f'/f is finite or ±∞ for every family (Cauchy's
+    // −2z/(1 + z²) is ∞/∞ at ∞) and z·f'/f(z) keeps its sign and limit.
+    let max = if z.dtype() == DType::F32 {
+        f32::MAX as f64
+    } else {
+        f64::MAX
+    };
+    let z = z.clamp(-max, max)?;
     let d = F::dlog_density(&z)?;
     let gx = ((g * &d)? / scale)?;
     let gscale = ((g * ((z * d)? + 1.0)?)? / scale)?.neg()?;
@@ -384,7 +510,7 @@ fn icdf_bwd<F: StandardForm>(_q: &Tensor, z: &Tensor, g: &Tensor) -> CResult<Ten
 
 impl<F: StandardForm> Distribution for LocationScale<F> {
     fn name(&self) -> &'static str {
-        F::NAME
+        self.name
     }
 
     fn batch_shape(&self) -> &[usize] {
@@ -473,19 +599,16 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
     }
 
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {
-        let (q, shape) = prepare_value(F::NAME, q, &self.batch_shape, self.dtype(), self.device())?;
-        if self.validate {
-            check_probability(F::NAME, &q)?;
-        }
+        let q = self.argument("q", q, &Constraint::UnitInterval)?;
         let z = apply1(
-            &broadcast_to(&q, &shape)?,
+            &q,
             Map1 {
                 name: "standard_icdf",
                 f: F::icdf_scalar,
                 bwd: Some(icdf_bwd::<F>),
             },
         )?;
-        Ok(z.broadcast_mul(&self.scale)?.broadcast_add(&self.loc)?)
+        F::quantile_from_standard(&z, &self.loc, &self.scale, &self.params)
     }
 
     fn entropy(&self) -> Result<Tensor> {
@@ -515,13 +638,14 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        crate::distribution::expand_extent(self.name, batch_shape)?;
         let params = self
             .params
             .iter()
             .map(|p| {
                 p.broadcast_as(batch_shape).map_err(|_| {
                     Error::shape(
-                        F::NAME,
+                        self.name,
                         format!(
                             "cannot expand batch_shape {:?} to {:?}",
                             self.batch_shape, batch_shape
@@ -531,12 +655,12 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
             })
             .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&Tensor> = params.iter().collect();
-        Ok(Box::new(Self::from_params(&refs, Some(false)).map(
-            |mut d| {
+        Ok(Box::new(
+            Self::named_from_params(self.name, &refs, Some(false)).map(|mut d| {
                 d.validate = self.validate;
                 d
-            },
-        )?))
+            })?,
+        ))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

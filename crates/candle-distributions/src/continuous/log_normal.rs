@@ -3,7 +3,7 @@
 use super::location_scale::StandardForm;
 use super::normal::{Normal, StandardNormal};
 use crate::constraints::Constraint;
-use crate::distribution::{check_value, prepare_value, Distribution};
+use crate::distribution::{checked_argument, Distribution, Param};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply3, Map3};
@@ -18,9 +18,9 @@ use candle_core::{DType, Device, Tensor};
 /// log density from the pre-exp normal draw, so no `ln(exp(y))` round trip happens.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, LogNormal};
-/// let d = LogNormal::from_scalars(0.0, 1.0, &Device::Cpu)?;
+/// let d = LogNormal::from_scalars(0.0, 1.0, DType::F64, &Device::Cpu)?;
 /// let med = d.icdf(&Tensor::new(0.5f64, &Device::Cpu)?)?.to_scalar::<f64>()?;
 /// assert!((med - 1.0).abs() < 1e-15);
 /// # Ok::<(), candle_distributions::Error>(())
@@ -31,23 +31,33 @@ pub struct LogNormal {
 }
 
 impl LogNormal {
-    /// LogNormal(loc, scale): the parameters of the underlying normal.
-    pub fn new(loc: &Tensor, scale: &Tensor) -> Result<Self> {
-        Ok(LogNormal {
-            base: named(Normal::new(loc, scale))?,
-        })
+    /// LogNormal(loc, scale): the parameters of the underlying normal, tensors or
+    /// numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(loc: impl Into<Param>, scale: impl Into<Param>) -> Result<Self> {
+        Self::build([loc.into(), scale.into()], None)
     }
 
     /// As [`LogNormal::new`], with argument validation set for this instance.
-    pub fn new_with_validation(loc: &Tensor, scale: &Tensor, validate: bool) -> Result<Self> {
-        Ok(LogNormal {
-            base: named(Normal::new_with_validation(loc, scale, validate))?,
-        })
+    pub fn new_with_validation(
+        loc: impl Into<Param>,
+        scale: impl Into<Param>,
+        validate: bool,
+    ) -> Result<Self> {
+        Self::build([loc.into(), scale.into()], Some(validate))
     }
 
-    /// A scalar LogNormal(loc, scale) in f64.
-    pub fn from_scalars(loc: f64, scale: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(loc, device)?, &Tensor::new(scale, device)?)
+    /// A scalar LogNormal(loc, scale) of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(loc: f64, scale: f64, dtype: DType, device: &Device) -> Result<Self> {
+        let [l, s] = crate::distribution::scalar_params(NAME, [loc, scale], dtype, device)?;
+        Self::new(&l, &s)
+    }
+
+    // The inner normal reports errors (at construction and in every later method) as
+    // LogNormal: users see the name of what they built.
+    fn build(params: [Param; 2], validate: Option<bool>) -> Result<Self> {
+        Ok(LogNormal {
+            base: Normal::named_from_param_values(NAME, params, validate)?,
+        })
     }
 
     /// The underlying normal distribution of ln X.
@@ -78,12 +88,16 @@ impl LogNormal {
     /// loc = 40 and scale = 1e-3 in f32, an error of 2e-3 in z, and a relative error of
     /// 4e-8 in f64 where ln x − loc is small).
     fn standardize(&self, value: &Tensor) -> Result<(Tensor, Tensor)> {
-        let (v, shape) =
-            prepare_value(NAME, value, self.batch_shape(), self.dtype(), self.device())?;
-        if self.base.validate_args() {
-            check_value(NAME, "value", &v, &Constraint::Positive)?;
-        }
-        let v = v.broadcast_as(shape.as_slice())?;
+        let v = checked_argument(
+            NAME,
+            "value",
+            value,
+            self.batch_shape(),
+            &[],
+            self.dtype(),
+            self.device(),
+            self.base.validate_args().then_some(&Constraint::Positive),
+        )?;
         let z = apply3(
             &v,
             self.loc(),
@@ -116,27 +130,6 @@ fn standardize_bwd(
 }
 
 const NAME: &str = "LogNormal";
-
-/// Errors from the inner normal's constructor are renamed to this distribution.
-fn named(r: Result<Normal>) -> Result<Normal> {
-    r.map_err(|e| match e {
-        crate::Error::InvalidParameter {
-            parameter,
-            constraint,
-            found,
-            index,
-            ..
-        } => crate::Error::InvalidParameter {
-            distribution: NAME,
-            parameter,
-            constraint,
-            found,
-            index,
-        },
-        crate::Error::Shape { message, .. } => crate::Error::shape(NAME, message),
-        other => other,
-    })
-}
 
 impl Distribution for LogNormal {
     fn name(&self) -> &'static str {
@@ -171,8 +164,12 @@ impl Distribution for LogNormal {
         self.base.validate_args()
     }
 
+    /// `exp` of a Normal draw, with the exponent clamped so that the draw is a positive
+    /// finite number of the dtype: `e^y` would round to 0 (outside the support, where
+    /// `log_prob` is −∞) or overflow to ∞ (and its gradient to NaN). A clamped draw has
+    /// gradient 0.
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        Ok(self.base.rsample(sample_shape, rng)?.exp()?)
+        crate::samplers::exp_draw(&self.base.rsample(sample_shape, rng)?, self.dtype())
     }
 
     fn rsample_and_log_prob(
@@ -181,8 +178,15 @@ impl Distribution for LogNormal {
         rng: &mut Generator,
     ) -> Result<(Tensor, Tensor)> {
         let (y, lp) = self.base.rsample_and_log_prob(sample_shape, rng)?;
-        // log p_X(e^y) = log p_Y(y) − y
-        Ok((y.exp()?, (lp - y)?))
+        // log p_X(e^y) = log p_Y(y) − y, with log p_Y from the noise (exact). Where e^y
+        // is clamped into the dtype's range (see `rsample`), the density is that of the
+        // clamped draw, so that it equals `log_prob` of the returned value.
+        let (lo, hi) = crate::samplers::log_range(self.dtype());
+        let yc = y.clamp(lo, hi)?;
+        let lp_c = self.base.log_prob(&yc)?;
+        let lp = y.eq(&yc)?.where_cond(&lp, &lp_c)?;
+        let x = crate::samplers::exp_draw(&y, self.dtype())?;
+        Ok((x, (lp - yc)?))
     }
 
     // log φ(z) − ln scale − ln x.
@@ -197,6 +201,8 @@ impl Distribution for LogNormal {
         crate::special::ndtr(&z)
     }
 
+    // The correctly rounded quantile: e^y beyond the dtype's range is ∞ (or 0), as
+    // any overflowing function value (unlike draws, which must lie in the support).
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {
         Ok(self.base.icdf(q)?.exp()?)
     }
@@ -228,6 +234,7 @@ impl Distribution for LogNormal {
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
+        crate::distribution::expand_extent(NAME, batch_shape)?;
         let loc = self.loc().broadcast_as(batch_shape);
         let scale = self.scale().broadcast_as(batch_shape);
         let (loc, scale) = match (loc, scale) {
@@ -243,7 +250,7 @@ impl Distribution for LogNormal {
                 ))
             }
         };
-        let mut d = LogNormal::new_with_validation(&loc, &scale, false)?;
+        let mut d = LogNormal::build([(&loc).into(), (&scale).into()], Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
     }

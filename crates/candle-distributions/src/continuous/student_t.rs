@@ -4,11 +4,11 @@ use crate::constraints::Constraint;
 use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
-use crate::samplers::standard_gamma_rsample;
-use crate::special::kernel::{apply2, Map2};
-use crate::special::scalar::betainc_grad_xy;
-use crate::special::{beta as sbeta, digamma, gamma as sgamma, lgamma, log1p};
-use candle_core::{Device, Tensor};
+use crate::samplers::{finite_max, log_range, standard_gamma_ln_rsample};
+use crate::special::beta::betainc_grad_xy;
+use crate::special::kernel::{apply1, apply2, apply3, Map1, Map2, Map3};
+use crate::special::{beta as sbeta, finite_or, gamma as sgamma};
+use candle_core::{DType, Device, Tensor};
 use std::f64::consts::PI;
 
 /// Student's t distribution with `df` ν > 0 degrees of freedom, location `loc` and
@@ -23,9 +23,9 @@ use std::f64::consts::PI;
 /// implicit gradient, so dx/dν is exact.
 ///
 /// ```
-/// use candle_core::{Device, Tensor};
+/// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, StudentT};
-/// let d = StudentT::from_scalars(1.0, 0.0, 1.0, &Device::Cpu)?; // Cauchy
+/// let d = StudentT::from_scalars(1.0, 0.0, 1.0, DType::F64, &Device::Cpu)?; // Cauchy
 /// let c = d.cdf(&Tensor::new(1.0f64, &Device::Cpu)?)?.to_scalar::<f64>()?;
 /// assert!((c - 0.75).abs() < 1e-14);
 /// # Ok::<(), candle_distributions::Error>(())
@@ -38,28 +38,53 @@ pub struct StudentT {
 const NAME: &str = "StudentT";
 
 impl StudentT {
-    /// StudentT(df, loc, scale), broadcast against each other.
-    pub fn new(df: &Tensor, loc: &Tensor, scale: &Tensor) -> Result<Self> {
-        Self::build(df, loc, scale, None)
+    /// StudentT(df, loc, scale), broadcast against each other. Parameters are tensors or
+    /// numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(
+        df: impl Into<crate::distribution::Param>,
+        loc: impl Into<crate::distribution::Param>,
+        scale: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [df, loc, scale] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("df", df.into()),
+                ("loc", loc.into()),
+                ("scale", scale.into()),
+            ],
+        )?;
+        Self::build(&df, &loc, &scale, None)
     }
 
     /// As [`StudentT::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        df: &Tensor,
-        loc: &Tensor,
-        scale: &Tensor,
+        df: impl Into<crate::distribution::Param>,
+        loc: impl Into<crate::distribution::Param>,
+        scale: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
-        Self::build(df, loc, scale, Some(validate))
+        let [df, loc, scale] = crate::distribution::promote_params(
+            NAME,
+            [
+                ("df", df.into()),
+                ("loc", loc.into()),
+                ("scale", scale.into()),
+            ],
+        )?;
+        Self::build(&df, &loc, &scale, Some(validate))
     }
 
-    /// A scalar StudentT in f64.
-    pub fn from_scalars(df: f64, loc: f64, scale: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(df, device)?,
-            &Tensor::new(loc, device)?,
-            &Tensor::new(scale, device)?,
-        )
+    /// A scalar StudentT of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        df: f64,
+        loc: f64,
+        scale: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [df, loc, scale] =
+            crate::distribution::scalar_params(NAME, [df, loc, scale], dtype, device)?;
+        Self::new(&df, &loc, &scale)
     }
 
     fn build(df: &Tensor, loc: &Tensor, scale: &Tensor, validate: Option<bool>) -> Result<Self> {
@@ -107,12 +132,23 @@ impl Distribution for StudentT {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.p.sample_shape(sample_shape);
+        let shape = self.p.sample_shape(sample_shape)?;
         let z = rng.standard_normal(&shape, self.dtype(), self.device())?;
-        let df = self.df().broadcast_as(shape.as_slice())?;
-        let g = standard_gamma_rsample(&(&df * 0.5)?, rng.next_draw())?;
-        let y = (z * (df / (g * 2.0)?)?.sqrt()?)?;
-        Ok(y.broadcast_mul(self.scale())?.broadcast_add(self.loc())?)
+        // y = z √(ν/(2G)) in f64 from ln G (see `standard_gamma_ln_rsample`): for small
+        // ν, G underflows f32 and ν/(2G) overflows it, and the gradient through G
+        // overflows in its intermediate factors even in f64.
+        let df = self.p.w(0).broadcast_as(shape.as_slice())?;
+        let lg = standard_gamma_ln_rsample(&(&df * 0.5)?, rng.next_draw())?;
+        let half_ln = ((df.log()? - lg)? - std::f64::consts::LN_2)?.affine(0.5, 0.0)?;
+        // scale·y = sign(z)·exp(L), L = ln|z| + ½ ln(ν/(2G)) + ln scale, with L capped
+        // at ln f64::MAX before the exponential: for tiny ν the draw overflows, and a
+        // clamp after an overflow sent gradient 0 into products with ∞ (0·∞ = NaN).
+        let z = z.to_dtype(DType::F64)?;
+        let l = (z.abs()?.log()? + half_ln)?.broadcast_add(&self.p.w(2).log()?)?;
+        let l = l.minimum(log_range(DType::F64).1)?;
+        let x = (z.sign()? * l.exp()?)?.broadcast_add(self.p.w(1))?;
+        let max = finite_max(self.dtype());
+        Ok(x.clamp(-max, max)?.to_dtype(self.dtype())?)
     }
 
     // −(ν+1)/2 · log1p(y²/ν) − ln scale − ½ ln(νπ) − ln Γ(ν/2) + ln Γ((ν+1)/2)
@@ -123,9 +159,14 @@ impl Distribution for StudentT {
             self.p.w_at(1, &x)?,
             self.p.w_at(2, &x)?,
         );
-        let y = ((x - loc)? / &scale)?;
-        self.p
-            .out(standard_log_density(&y, &df)?.sub(&scale.log()?)?)
+        // ±∞ values: log density −∞ with zero gradients (not ∞ − ∞ in backward).
+        let lp = finite_or(&x, f64::NEG_INFINITY, |x| {
+            let y = standardize(x, &loc, &scale)?;
+            standard_log_density(&y, &df)?
+                .sub(&scale.log()?)
+                .map_err(Into::into)
+        })?;
+        self.p.out(lp)
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
@@ -151,13 +192,15 @@ impl Distribution for StudentT {
 
     // ln scale + (ν+1)/2 (ψ((ν+1)/2) − ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½)
     fn entropy(&self) -> Result<Tensor> {
-        let df = self.p.w(0);
-        let h = (df * 0.5)?;
-        let h1 = ((df + 1.0)? * 0.5)?;
-        let lbeta = ((lgamma(&h)? + sgamma::lgamma(0.5))? - lgamma(&h1)?)?;
-        let t = (&h1 * (digamma(&h1)? - digamma(&h)?)?)?;
-        self.p
-            .out((((self.p.w(2).log()? + t)? + (df.log()? * 0.5)?)? + lbeta)?)
+        let h = apply1(
+            self.p.w(0),
+            Map1 {
+                name: "student_t_entropy",
+                f: entropy_std,
+                bwd: None,
+            },
+        )?;
+        self.p.out(h.broadcast_add(&self.p.w(2).log()?)?)
     }
 
     fn mean(&self) -> Result<Tensor> {
@@ -186,13 +229,133 @@ impl Distribution for StudentT {
     }
 }
 
+/// z = (x − μ)/σ as one kernel, with gradients g/σ, −g/σ and −(g·z)/σ formed in
+/// that order: the generic quotient rule −g·(x − μ)/σ² squares σ, which underflows
+/// for σ < 1e-154 (0/0 = NaN at x = μ), and g/σ alone may overflow where g·z/σ
+/// does not.
+pub(crate) fn standardize(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Result<Tensor> {
+    fn f(x: f64, loc: f64, scale: f64) -> f64 {
+        (x - loc) / scale
+    }
+    fn bwd(
+        _x: &Tensor,
+        _loc: &Tensor,
+        scale: &Tensor,
+        z: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let gs = (g / scale)?;
+        let gz = ((g * z)? / scale)?.neg()?;
+        Ok((Some(gs.clone()), Some(gs.neg()?), Some(gz)))
+    }
+    apply3(
+        x,
+        loc,
+        scale,
+        Map3 {
+            name: "standardize",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+}
+
 /// ln of the standard t density at y: −(ν+1)/2 · log1p(y²/ν) − ½ ln(νπ) − ln Γ(ν/2)
 /// + ln Γ((ν+1)/2), as differentiable tensor ops.
 fn standard_log_density(y: &Tensor, df: &Tensor) -> Result<Tensor> {
     let h1 = ((df + 1.0)? * 0.5)?;
-    let t = (log1p(&(y.sqr()? / df)?)? * &h1)?.neg()?;
-    let norm = (((df * PI)?.log()? * 0.5)? + lgamma(&(df * 0.5)?)?)?;
-    Ok(((t - norm)? + lgamma(&h1)?)?)
+    let t = (log1p_sq_ratio(y, df)? * &h1)?.neg()?;
+    Ok((t + log_norm(df)?)?)
+}
+
+/// Above this ν the log-gamma differences take their asymptotic series.
+const LARGE_NU: f64 = 50.0;
+/// Below this ν, Γ(ν/2) = 2/ν to f64 precision (and ν/2 may underflow).
+const TINY_NU: f64 = 1e-300;
+
+/// c(ν) = ln Γ((ν+1)/2) − ln Γ(ν/2) − ½ ln(νπ), the log normalizer of the standard t.
+/// For ν ≥ 50 from the series ln Γ(x + ½) − ln Γ(x) = ½ ln x − 1/(8x) + 1/(192x³)
+/// − 1/(640x⁵) + 17/(14336x⁷) − 31/(18432x⁹) + O(x⁻¹¹) at x = ν/2 (the direct
+/// difference cancels: both log-gammas grow like x ln x while c → −½ ln 2π, and they
+/// overflow near f64::MAX); for ν < 1e-300 the limit ½ ln ν − ln 2 (ln Γ(ν/2) =
+/// −ln(ν/2) + O(ν), and ν/2 may round to 0).
+fn log_norm_s(nu: f64) -> f64 {
+    if nu >= LARGE_NU {
+        let x = 0.5 * nu;
+        let r = 1.0 / (x * x);
+        let series = (-1.0 / 8.0
+            + r * (1.0 / 192.0 + r * (-1.0 / 640.0 + r * (17.0 / 14336.0 - r * 31.0 / 18432.0))))
+            / x;
+        -crate::special::scalar::HALF_LN_2PI + series
+    } else if nu < TINY_NU {
+        0.5 * nu.ln() - std::f64::consts::LN_2
+    } else {
+        sgamma::lgamma(0.5 * (nu + 1.0)) - sgamma::lgamma(0.5 * nu) - 0.5 * (nu * PI).ln()
+    }
+}
+
+/// D(ν) = ψ((ν+1)/2) − ψ(ν/2), by the x-derivative of the series of [`log_norm_s`]
+/// for ν ≥ 50: 1/(2x) + 1/(8x²) − 1/(64x⁴) + 1/(128x⁶) − 119/(14336x⁸) + 279/(18432x¹⁰).
+fn digamma_gap(nu: f64) -> f64 {
+    if nu >= LARGE_NU {
+        let x = 0.5 * nu;
+        let r = 1.0 / (x * x);
+        0.5 / x
+            + r * (1.0 / 8.0
+                + r * (-1.0 / 64.0
+                    + r * (1.0 / 128.0 + r * (-119.0 / 14336.0 + r * 279.0 / 18432.0))))
+    } else {
+        sgamma::digamma(0.5 * (nu + 1.0)) - sgamma::digamma(0.5 * nu)
+    }
+}
+
+/// c′(ν) = ½ D(ν) − 1/(2ν); for ν < 1e-300 its limit 1/(2ν) − ln 2 (+∞ where that
+/// overflows, as the true derivative does).
+fn log_norm_dnu(nu: f64) -> f64 {
+    if nu < TINY_NU {
+        0.5 / nu - std::f64::consts::LN_2
+    } else {
+        0.5 * digamma_gap(nu) - 0.5 / nu
+    }
+}
+
+/// [`log_norm_s`] as a differentiable kernel.
+fn log_norm(df: &Tensor) -> Result<Tensor> {
+    fn bwd(x: &Tensor, _y: &Tensor, g: &Tensor) -> candle_core::Result<Tensor> {
+        let d = apply1(
+            x,
+            Map1 {
+                name: "student_t_log_norm_dnu",
+                f: log_norm_dnu,
+                bwd: None,
+            },
+        )
+        .map_err(candle_core::Error::wrap)?;
+        g * d
+    }
+    apply1(
+        df,
+        Map1 {
+            name: "student_t_log_norm",
+            f: log_norm_s,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// The entropy of the standard t, (ν+1)/2·D(ν) − c(ν) (as ½ ln ν + ln B(ν/2, ½) =
+/// −c(ν)). For ν < 1e-300: 1/ν + 1 − ½ ln ν + O(ν ln ν) from ψ(ν/2) = −2/ν − γ + O(ν)
+/// (+∞ for subnormal ν, where 1/ν overflows); for ν → ∞ the series give the normal's
+/// ½ + ½ ln 2π without the ∞ − ∞ of the log-gammas near f64::MAX.
+fn entropy_std(nu: f64) -> f64 {
+    if nu.is_nan() {
+        return nu;
+    }
+    if nu < TINY_NU {
+        return 1.0 / nu + 1.0 - 0.5 * nu.ln();
+    }
+    (0.5 * nu + 0.5) * digamma_gap(nu) - log_norm_s(nu)
 }
 
 /// The standard t cdf F(y; ν) = ½ I_x(ν/2, ½) for y < 0 and 1 − ½ I_x(ν/2, ½) for
@@ -204,6 +367,15 @@ fn t_cdf(y: f64, df: f64) -> f64 {
     if y.is_infinite() {
         return if y > 0.0 { 1.0 } else { 0.0 };
     }
+    if df > 1e30 {
+        // The normal limit: F − Φ = O(1/ν), below 1e-30 (the incomplete beta's
+        // expansions break down for a = ν/2 near f64::MAX).
+        return crate::special::scalar::ndtr(y);
+    }
+    if 0.5 * df == 0.0 {
+        // ν/2 underflows (ν subnormal): I_x(ν/2, ½) → 1 for x > 0, so F → ½.
+        return 0.5;
+    }
     let (x, w) = split(y, df);
     let tail = 0.5 * sbeta::betainc_xy(0.5 * df, 0.5, x, w);
     if y > 0.0 {
@@ -213,11 +385,90 @@ fn t_cdf(y: f64, df: f64) -> f64 {
     }
 }
 
-/// (ν/(ν + y²), y²/(ν + y²)), without forming 1 − x by subtraction.
+/// (ν/(ν + y²), y²/(ν + y²)), without forming 1 − x by subtraction, and without
+/// overflow: for |y| > √ν both come from r = ν/y² = (√ν/|y|)² (y = ±MAX gives (0, 1),
+/// where y² alone would be ∞ and ∞/∞ a NaN).
 fn split(y: f64, df: f64) -> (f64, f64) {
-    let y2 = y * y;
-    let d = df + y2;
-    (df / d, y2 / d)
+    let s = df.sqrt();
+    let a = y.abs();
+    if a <= s {
+        let y2 = y * y;
+        let d = df + y2;
+        (df / d, y2 / d)
+    } else {
+        let q = s / a;
+        let r = q * q;
+        (r / (1.0 + r), 1.0 / (1.0 + r))
+    }
+}
+
+/// ln(1 + y²/ν) without overflow of y²/ν (|y| up to f64::MAX, ν down to the
+/// subnormals): ln(1 + u²) with u = |y|/√ν, as 2 ln|y| − ln ν + ln(1 + 1/u²) where
+/// u > 1e150 or u overflows. Gradients ∂/∂y = 2y/(ν + y²), ∂/∂ν = −(u²/(1 + u²))/ν,
+/// also in forms that do not overflow.
+fn log1p_sq_ratio(y: &Tensor, df: &Tensor) -> Result<Tensor> {
+    fn f(y: f64, nu: f64) -> f64 {
+        let a = y.abs();
+        let u = a / nu.sqrt();
+        if u < 1e150 {
+            (u * u).ln_1p()
+        } else {
+            let r = 1.0 / u;
+            2.0 * a.ln() - nu.ln() + (r * r).ln_1p()
+        }
+    }
+    fn dy(y: f64, nu: f64) -> f64 {
+        let u = y.abs() / nu.sqrt();
+        if u <= 1.0 {
+            2.0 * y / (nu + y * y)
+        } else {
+            let r = 1.0 / u;
+            (2.0 / y) / (1.0 + r * r)
+        }
+    }
+    fn dnu(y: f64, nu: f64) -> f64 {
+        let u = y.abs() / nu.sqrt();
+        let w = if u <= 1.0 {
+            u * u / (1.0 + u * u)
+        } else {
+            let r = 1.0 / u;
+            1.0 / (1.0 + r * r)
+        };
+        -w / nu
+    }
+    fn bwd(
+        y: &Tensor,
+        nu: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let map = |name, f: fn(f64, f64) -> f64| {
+            apply2(
+                y,
+                nu,
+                Map2 {
+                    name,
+                    f,
+                    f32: f,
+                    bwd: None,
+                },
+            )
+            .map_err(candle_core::Error::wrap)
+        };
+        let gy = (g * map("student_t_log1p_dy", dy)?)?;
+        let gn = (g * map("student_t_log1p_dnu", dnu)?)?;
+        Ok((Some(gy), Some(gn)))
+    }
+    apply2(
+        y,
+        df,
+        Map2 {
+            name: "student_t_log1p_sq_ratio",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
 }
 
 /// ∂F/∂ν of the standard t cdf: with I = I_x(ν/2, ½), x = ν/(ν + y²) and
@@ -225,7 +476,8 @@ fn split(y: f64, df: f64) -> (f64, f64) {
 /// 1 − ½I (y > 0). The partials come from [`betainc_grad_xy`], which never forms
 /// 1 − x by subtraction (x rounds to 1 for |y| ≪ √ν).
 fn t_cdf_dnu(y: f64, df: f64) -> f64 {
-    if !y.is_finite() || y == 0.0 {
+    if !y.is_finite() || y == 0.0 || df > 1e30 || 0.5 * df == 0.0 {
+        // (ν > 1e30: ∂F/∂ν = O(1/ν²); ν/2 = 0: the limit ½ does not move)
         return 0.0;
     }
     let (x, w) = split(y, df);

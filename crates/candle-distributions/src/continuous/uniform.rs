@@ -2,6 +2,7 @@
 
 use super::location_scale::{log_indicator, CustomKind, LocationScale, StandardForm};
 use crate::constraints::{host_f64, Constraint};
+use crate::distribution::Param;
 use crate::error::{Error, Result};
 use crate::rng::Draw;
 use candle_core::{DType, Device, Tensor};
@@ -53,6 +54,23 @@ impl StandardForm for StandardUniform {
         let below =
             positive.where_cond(&(high * (1.0 - half_eps))?, &(high * (1.0 + half_eps))?)?;
         Ok(x.broadcast_minimum(&below)?)
+    }
+
+    // Interpolate from the nearer end: low + (high − low)·q for q ≤ 1/2 and
+    // high − (high − low)·(1 − q) above, so icdf(0) = low and icdf(1) = high exactly
+    // (low + (high − low)·1 cancels: Uniform(−3.4e38, −100) gave 0), then clamp into
+    // [low, high] against the last rounding.
+    fn quantile_from_standard(
+        q: &Tensor,
+        low: &Tensor,
+        width: &Tensor,
+        p: &[Tensor],
+    ) -> Result<Tensor> {
+        let high = &p[1];
+        let from_low = q.broadcast_mul(width)?.broadcast_add(low)?;
+        let from_high = high.broadcast_sub(&q.affine(-1.0, 1.0)?.broadcast_mul(width)?)?;
+        let x = q.gt(0.5)?.where_cond(&from_high, &from_low)?;
+        Ok(x.broadcast_maximum(low)?.broadcast_minimum(high)?)
     }
 
     fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
@@ -109,27 +127,33 @@ impl StandardForm for StandardUniform {
 /// ```
 /// use candle_core::{DType, Device, Tensor};
 /// use candle_distributions::{Distribution, Uniform};
-/// let d = Uniform::from_scalars(-1.0, 3.0, &Device::Cpu)?;
+/// let d = Uniform::from_scalars(-1.0, 3.0, DType::F64, &Device::Cpu)?;
 /// assert_eq!(d.mean()?.to_scalar::<f64>()?, 1.0);
 /// assert!(d.log_prob(&Tensor::new(5.0f64, &Device::Cpu)?).is_err()); // out of support
 /// # Ok::<(), candle_distributions::Error>(())
 /// ```
 pub type Uniform = LocationScale<StandardUniform>;
 
+#[doc = super::location_scale::alias_methods_doc!()]
 impl Uniform {
-    /// Uniform(low, high).
-    pub fn new(low: &Tensor, high: &Tensor) -> Result<Self> {
-        Self::from_params(&[low, high], None)
+    /// Uniform(low, high), tensors or numbers (dtype rules:
+    /// [`distribution`](crate::distribution)).
+    pub fn new(low: impl Into<Param>, high: impl Into<Param>) -> Result<Self> {
+        Self::from_param_values([low.into(), high.into()], None)
     }
 
     /// As [`Uniform::new`], with argument validation set for this instance.
-    pub fn new_with_validation(low: &Tensor, high: &Tensor, validate: bool) -> Result<Self> {
-        Self::from_params(&[low, high], Some(validate))
+    pub fn new_with_validation(
+        low: impl Into<Param>,
+        high: impl Into<Param>,
+        validate: bool,
+    ) -> Result<Self> {
+        Self::from_param_values([low.into(), high.into()], Some(validate))
     }
 
-    /// A scalar Uniform(low, high) in f64.
-    pub fn from_scalars(low: f64, high: f64, device: &Device) -> Result<Self> {
-        Self::new(&Tensor::new(low, device)?, &Tensor::new(high, device)?)
+    /// A scalar Uniform(low, high) of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(low: f64, high: f64, dtype: DType, device: &Device) -> Result<Self> {
+        Self::from_scalar_values([low, high], dtype, device)
     }
 
     /// The lower bound.

@@ -2,7 +2,7 @@
 
 use crate::constraints::Constraint;
 use crate::distribution::{params_methods, Distribution, Params};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::von_mises_rsample;
 use crate::special::kernel::{apply2, Map2};
@@ -16,8 +16,18 @@ use std::f64::consts::PI;
 /// radians). Mean and mode loc, circular variance 1 − I₁(κ)/I₀(κ) (torch's
 /// `variance`), entropy κ(1 − I₁/I₀) + ln(2π I₀(κ)). `rsample` draws by Best & Fisher's
 /// method and differentiates implicitly, dθ/dκ = −(∂F/∂κ)/p (torch has no VonMises
-/// rsample); draws lie in [−π, π). `cdf(x)` is ∫_{loc−π}^{x} p for x in
-/// [loc − π, loc + π], differentiable in x, loc and κ.
+/// rsample).
+///
+/// # Circle convention
+///
+/// Angles are real numbers taken modulo 2π. Draws are wrapped into the principal
+/// interval [−π, π) whatever `loc` is (as torch's `sample`), and `log_prob` accepts any
+/// real angle (the density is 2π-periodic). `cdf(x)` is the mass of the arc that starts
+/// half a turn before the mean direction: `∫_{loc−π}^{x} p(t) dt` for x in
+/// [loc − π, loc + π] (there it equals `scipy.stats.vonmises.cdf`); any other x is
+/// first reduced by whole turns into [loc − π, loc + π). So `cdf` accepts every real
+/// value, `cdf(sample)` is uniform on [0, 1] for every `loc`, and `cdf` is
+/// differentiable in x, loc and κ (d/dx = p, d/dloc = −p).
 ///
 /// ```
 /// use candle_core::{Device, Tensor, Var};
@@ -37,26 +47,42 @@ pub struct VonMises {
 const NAME: &str = "VonMises";
 
 impl VonMises {
-    /// VonMises(loc, concentration), broadcast against each other.
-    pub fn new(loc: &Tensor, concentration: &Tensor) -> Result<Self> {
-        Self::build(loc, concentration, None)
+    /// VonMises(loc, concentration), broadcast against each other. Parameters are tensors
+    /// or numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(
+        loc: impl Into<crate::distribution::Param>,
+        concentration: impl Into<crate::distribution::Param>,
+    ) -> Result<Self> {
+        let [loc, concentration] = crate::distribution::promote_params(
+            NAME,
+            [("loc", loc.into()), ("concentration", concentration.into())],
+        )?;
+        Self::build(&loc, &concentration, None)
     }
 
     /// As [`VonMises::new`], with argument validation set for this instance.
     pub fn new_with_validation(
-        loc: &Tensor,
-        concentration: &Tensor,
+        loc: impl Into<crate::distribution::Param>,
+        concentration: impl Into<crate::distribution::Param>,
         validate: bool,
     ) -> Result<Self> {
-        Self::build(loc, concentration, Some(validate))
+        let [loc, concentration] = crate::distribution::promote_params(
+            NAME,
+            [("loc", loc.into()), ("concentration", concentration.into())],
+        )?;
+        Self::build(&loc, &concentration, Some(validate))
     }
 
-    /// A scalar VonMises in f64.
-    pub fn from_scalars(loc: f64, concentration: f64, device: &Device) -> Result<Self> {
-        Self::new(
-            &Tensor::new(loc, device)?,
-            &Tensor::new(concentration, device)?,
-        )
+    /// A scalar VonMises of `dtype` (f32 or f64) on `device`.
+    pub fn from_scalars(
+        loc: f64,
+        concentration: f64,
+        dtype: candle_core::DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let [loc, concentration] =
+            crate::distribution::scalar_params(NAME, [loc, concentration], dtype, device)?;
+        Self::new(&loc, &concentration)
     }
 
     fn build(loc: &Tensor, concentration: &Tensor, validate: Option<bool>) -> Result<Self> {
@@ -109,7 +135,7 @@ impl Distribution for VonMises {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = self.p.sample_shape(sample_shape);
+        let shape = self.p.sample_shape(sample_shape)?;
         let k = self.concentration().broadcast_as(shape.as_slice())?;
         let theta = von_mises_rsample(&k, rng.next_draw())?;
         let x = theta.broadcast_add(self.loc())?;
@@ -126,26 +152,12 @@ impl Distribution for VonMises {
         self.p.out(((&k * c)? - self.log_norm_minus_kappa(&k)?)?)
     }
 
+    // F(θ) of the centred law at θ = x − loc reduced into [−π, π] (see "Circle
+    // convention").
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
         let x = self.p.wide_value(value, &Constraint::Real)?;
         let (loc, k) = (self.p.w_at(0, &x)?, self.p.w_at(1, &x)?);
-        let theta = (x - loc)?;
-        if self.p.validate() {
-            let window = Constraint::Interval(-PI, PI);
-            if let Some((index, found)) = window.check(&theta)? {
-                return Err(Error::OutOfSupport {
-                    distribution: NAME,
-                    argument: "value",
-                    constraint: "within π of loc (cdf counts from loc − π)".into(),
-                    found: found
-                        + crate::constraints::host_f64(&self.loc().flatten_all()?)?
-                            .get(index % self.loc().elem_count().max(1))
-                            .copied()
-                            .unwrap_or(0.0),
-                    index,
-                });
-            }
-        }
+        let theta = reduce_angle(&(x - loc)?)?;
         let f = apply2(
             &theta,
             &k,
@@ -184,6 +196,17 @@ impl Distribution for VonMises {
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
     }
+}
+
+/// θ itself on [−π, π], else θ less the whole turns that bring it into [−π, π).
+/// The turns carry no gradient, so d(result)/dθ = 1.
+fn reduce_angle(theta: &Tensor) -> Result<Tensor> {
+    let turns = ((theta + PI)? / (2.0 * PI))?.floor()?.detach();
+    // Keep θ = π as is (F(π) = 1, the end of the arc), so values in [loc − π, loc + π]
+    // are never moved.
+    let inside = theta.abs()?.le(PI)?;
+    let turns = inside.where_cond(&turns.zeros_like()?, &turns)?;
+    Ok((theta - (turns * (2.0 * PI))?)?)
 }
 
 /// Gradients of F(θ; κ): the density in θ, ∂F/∂κ in κ.

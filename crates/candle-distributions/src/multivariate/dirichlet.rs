@@ -2,8 +2,8 @@
 
 use crate::constraints::Constraint;
 use crate::distribution::{
-    broadcast_to, check_value, default_validate_args, extended_shape, prepare_value, Distribution,
-    Params,
+    broadcast_to, checked_argument, default_validate_args, extended_shape, sample_extent,
+    Distribution, Params,
 };
 use crate::error::{Error, Result};
 use crate::rng::Generator;
@@ -46,14 +46,22 @@ pub struct Dirichlet {
 const NAME: &str = "Dirichlet";
 
 impl Dirichlet {
-    /// Dirichlet(concentration), the last dimension holding the K categories.
-    pub fn new(concentration: &Tensor) -> Result<Self> {
-        Self::build(concentration, None)
+    /// Dirichlet(concentration), the last dimension holding the K categories. Parameters
+    /// are tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+    pub fn new(concentration: impl Into<crate::distribution::Param>) -> Result<Self> {
+        let [concentration] =
+            crate::distribution::promote_params(NAME, [("concentration", concentration.into())])?;
+        Self::build(&concentration, None)
     }
 
     /// As [`Dirichlet::new`], with argument validation set for this instance.
-    pub fn new_with_validation(concentration: &Tensor, validate: bool) -> Result<Self> {
-        Self::build(concentration, Some(validate))
+    pub fn new_with_validation(
+        concentration: impl Into<crate::distribution::Param>,
+        validate: bool,
+    ) -> Result<Self> {
+        let [concentration] =
+            crate::distribution::promote_params(NAME, [("concentration", concentration.into())])?;
+        Self::build(&concentration, Some(validate))
     }
 
     fn build(concentration: &Tensor, validate: Option<bool>) -> Result<Self> {
@@ -94,6 +102,18 @@ impl Dirichlet {
     fn total(&self) -> Result<Tensor> {
         Ok(self.concentration.sum_keepdim(D::Minus1)?)
     }
+
+    /// ln B(α) = Σ_k ln Γ(α_k) − ln Γ(α₀) in f64, of the batch shape (computed once per
+    /// batch element, not per sample). For K = 1 it is 0 exactly (the simplex is the
+    /// point {1}); the general form is ∞ − ∞ there once ln Γ(α) overflows (α ≳ 2.5e305)
+    /// and its derivative ψ(α) − ψ(α) is NaN for α = 5e-324.
+    fn log_norm(&self) -> Result<Tensor> {
+        let a = self.concentration.to_dtype(DType::F64)?;
+        if self.event_shape[0] <= 1 {
+            return Ok(a.sum(D::Minus1)?.zeros_like()?);
+        }
+        Ok((lgamma(&a)?.sum(D::Minus1)? - lgamma(&a.sum(D::Minus1)?)?)?)
+    }
 }
 
 impl Distribution for Dirichlet {
@@ -130,35 +150,51 @@ impl Distribution for Dirichlet {
     }
 
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
-        let shape = extended_shape(sample_shape, &self.batch_shape, &self.event_shape);
+        let shape = sample_extent(
+            NAME,
+            sample_shape,
+            &self.batch_shape,
+            &self.event_shape,
+            self.dtype(),
+        )?;
         let alpha = broadcast_to(&self.concentration, &shape)?;
         dirichlet_rsample(&alpha, rng.next_draw())
     }
 
     // Σ_k (α_k − 1) ln x_k + ln Γ(α₀) − Σ_k ln Γ(α_k)
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
-        let full = extended_shape(&[], &self.batch_shape, &self.event_shape);
-        let (v, shape) = prepare_value(NAME, value, &full, self.dtype(), self.device())?;
-        if self.validate {
-            check_value(NAME, "value", &v, &Constraint::Simplex)?;
-        }
+        // The value's last dimension must be K exactly (no broadcast of the event).
+        let v = checked_argument(
+            NAME,
+            "value",
+            value,
+            &self.batch_shape,
+            &self.event_shape,
+            self.dtype(),
+            self.device(),
+            self.validate.then_some(&Constraint::Simplex),
+        )?;
         // Evaluated in f64 and rounded once (see `Params`).
-        let v = broadcast_to(&v, &shape)?.to_dtype(DType::F64)?;
-        let a = broadcast_to(&self.concentration.to_dtype(DType::F64)?, &shape)?;
+        let v = v.to_dtype(DType::F64)?;
+        let a = broadcast_to(&self.concentration.to_dtype(DType::F64)?, v.dims())?;
         let t = xlogy(&(&a - 1.0)?, &v)?.sum(D::Minus1)?;
-        let norm = (lgamma(&a)?.sum(D::Minus1)? - lgamma(&a.sum(D::Minus1)?)?)?;
-        Ok((t - norm)?.to_dtype(self.dtype())?)
+        Ok(t.broadcast_sub(&self.log_norm()?)?.to_dtype(self.dtype())?)
     }
 
-    // ln B(α) + (α₀ − K) ψ(α₀) − Σ_k (α_k − 1) ψ(α_k)
+    // ln B(α) + Σ_k (α_k − 1)(ψ(α₀) − ψ(α_k)), the textbook
+    // ln B(α) + (α₀ − K)ψ(α₀) − Σ_k (α_k − 1)ψ(α_k) regrouped (α₀ − K = Σ_k (α_k − 1)):
+    // the textbook form is ∞ − ∞ for K = 1 with α ≤ 1e-308 (ψ = −∞) and for α_k near
+    // f64::MAX. K = 1 gives 0 exactly (a point mass). Where α₀ itself overflows the
+    // result is not finite (ln B(α) needs ln Γ(α₀)).
     fn entropy(&self) -> Result<Tensor> {
         let a = &self.concentration.to_dtype(DType::F64)?;
-        let k = self.event_shape[0] as f64;
-        let a0 = a.sum(D::Minus1)?;
-        let lnb = (lgamma(a)?.sum(D::Minus1)? - lgamma(&a0)?)?;
-        let t = ((&a0 - k)? * digamma(&a0)?)?;
-        let s = ((a - 1.0)? * digamma(a)?)?.sum(D::Minus1)?;
-        Ok(((lnb + t)? - s)?.to_dtype(self.dtype())?)
+        let lnb = self.log_norm()?;
+        if self.event_shape[0] <= 1 {
+            return Ok(lnb.to_dtype(self.dtype())?);
+        }
+        let psi0 = digamma(&a.sum_keepdim(D::Minus1)?)?;
+        let s = ((a - 1.0)? * psi0.broadcast_sub(&digamma(a)?)?)?.sum(D::Minus1)?;
+        Ok((lnb + s)?.to_dtype(self.dtype())?)
     }
 
     fn mean(&self) -> Result<Tensor> {
@@ -171,12 +207,14 @@ impl Distribution for Dirichlet {
         let a = &self.concentration;
         let am = (a - 1.0)?.relu()?;
         let m = am.broadcast_div(&am.sum_keepdim(D::Minus1)?)?;
+        // "No α_k ≥ 1" as a count (a sum), not a min: a min of an empty batch is an
+        // error in candle, a sum is not.
         let all_small = a
-            .lt(1.0)?
-            .to_dtype(DType::U32)?
-            .min_keepdim(D::Minus1)?
-            .broadcast_as(a.dims())?
-            .to_dtype(DType::U8)?;
+            .ge(1.0)?
+            .to_dtype(a.dtype())?
+            .sum_keepdim(D::Minus1)?
+            .eq(0.0)?
+            .broadcast_as(a.dims())?;
         let k = self.event_shape[0];
         let mut e0 = vec![0f64; k];
         e0[0] = 1.0;
@@ -187,16 +225,26 @@ impl Distribution for Dirichlet {
         Ok(all_small.where_cond(&e0, &m)?)
     }
 
+    // m_k(1 − m_k)/(α₀ + 1) with m_k = α_k/α₀, in f64 and with α scaled by its
+    // largest component first: α_k(α₀ − α_k)/(α₀²(α₀ + 1)) is 0/0 where α₀² underflows
+    // (f32 α = 1e-38, or K = 1 with any tiny α) and ∞/∞ where it overflows.
     fn variance(&self) -> Result<Tensor> {
-        let a = &self.concentration;
-        let a0 = self.total()?;
-        let num = (a * a0.broadcast_sub(a)?)?;
-        let den = (a0.sqr()? * (&a0 + 1.0)?)?;
-        Ok(num.broadcast_div(&den)?)
+        if self.concentration.elem_count() == 0 {
+            return Ok(self.concentration.zeros_like()?);
+        }
+        let a = &self.concentration.to_dtype(DType::F64)?;
+        let mx = a.max_keepdim(D::Minus1)?;
+        let s = a.broadcast_div(&mx)?;
+        let ss = s.sum_keepdim(D::Minus1)?;
+        let m = s.broadcast_div(&ss)?;
+        let om = ss.broadcast_sub(&s)?.broadcast_div(&ss)?;
+        let den = ((&mx * &ss)? + 1.0)?;
+        Ok((m * om)?.broadcast_div(&den)?.to_dtype(self.dtype())?)
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
         let shape = extended_shape(&[], batch_shape, &self.event_shape);
+        crate::distribution::expand_extent(NAME, &shape)?;
         let c = self
             .concentration
             .broadcast_as(shape.as_slice())

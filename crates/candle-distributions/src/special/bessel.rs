@@ -94,7 +94,7 @@ pub fn i0e(x: f64) -> f64 {
     } else if ax.is_infinite() {
         0.0
     } else {
-        asymptotic_sums(ax).0 / (2.0 * PI * ax).sqrt()
+        asymptotic_sums(ax).0 / ((2.0 * PI).sqrt() * ax.sqrt())
     }
 }
 
@@ -112,7 +112,7 @@ pub fn i1e(x: f64) -> f64 {
     } else if ax.is_infinite() {
         0.0
     } else {
-        asymptotic_sums(ax).1 / (2.0 * PI * ax).sqrt()
+        asymptotic_sums(ax).1 / ((2.0 * PI).sqrt() * ax.sqrt())
     };
     v.copysign(x)
 }
@@ -130,7 +130,7 @@ pub fn log_i0(x: f64) -> f64 {
     } else if ax.is_infinite() {
         f64::INFINITY
     } else {
-        ax + (asymptotic_sums(ax).0 / (2.0 * PI * ax).sqrt()).ln()
+        ax + (asymptotic_sums(ax).0 / ((2.0 * PI).sqrt() * ax.sqrt())).ln()
     }
 }
 

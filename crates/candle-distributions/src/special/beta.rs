@@ -34,7 +34,7 @@
 //! ≤ 7e-11, implicit gradients ≤ 2e-10.
 
 use super::gamma::{lbeta, lgamma};
-use super::scalar::HALF_LN_2PI;
+use super::scalar::{xlogy, HALF_LN_2PI};
 
 /// Pairs of continued-fraction steps before giving up (a safety bound: a few thousand
 /// pairs at most for a, b ≤ 1e5, typically 3–10).
@@ -232,6 +232,145 @@ fn valid(a: f64, b: f64) -> bool {
     a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()
 }
 
+/// Parameter from which I_x(a, b) and the implicit gradients are always taken from a
+/// limit form ([`Asym`]) instead of the continued fraction: beyond ~1e9 the fraction
+/// returned NaN (its prefactor and partial denominators lose range; ∞ near 1e77) or
+/// stalled, while the limit forms are accurate there.
+const ASYM: f64 = 1e9;
+
+/// The limit forms of Beta(a, b) for max(a, b) ≥ [`ASYM`].
+///
+/// * One parameter much larger (s = min ≤ √L, L = max): with the mass near the end of
+///   the small parameter, T = −ln(1 − X) (X the coordinate that is small) has density
+///   ∝ (1 − e^{−t})^{s−1} e^{−Lt} = t^{s−1} e^{−(L + (s−1)/2)t}(1 + O(s·t²)), so
+///   T ≈ Gamma(s, rate c = L + (s − 1)/2) and I = P(s, c·T): the limit
+///   L·Beta(s, L) → Gamma(s) with the first correction folded into c; error of order
+///   s³/(24L²). Also used below ASYM where that is ≤ 1e-13 (L ≥ 1e7).
+/// * Both large (s > √L): logit X is nearly normal with mean ψ(a) − ψ(b), variance
+///   σ² = ψ′(a) + ψ′(b), skewness γ = (ψ″(a) − ψ″(b))/σ³ and excess kurtosis
+///   κ = (ψ‴(a) + ψ‴(b))/σ⁴; I = Φ(w) with the second-order Cornish–Fisher inversion
+///   w = z − γ(z² − 1)/6 − κ(z³ − 3z)/24 + γ²(4z³ − 7z)/36, the corrections frozen
+///   beyond |z| = 1/(2 max(|γ|, √κ)) so that w stays increasing in z.
+///
+/// Against scipy.special.betainc on L ∈ [1e7, 1e12], s ∈ [0.5, 1e7] at the mean and
+/// ±2 standard deviations: absolute error ≤ 1.5e-9 (largest for s ~ 3e4–1e5, the
+/// logistic-normal side of the boundary s = √L), ≤ 4e-16 for s ≤ 1. The forms are
+/// monotone in x, in [0, 1] and finite for every valid a, b up to f64::MAX; their
+/// accuracy is that of the approximation, not full f64.
+struct Asym;
+
+impl Asym {
+    /// max(a, b) ≥ ASYM, or a large parameter against a small one where the Gamma
+    /// limit is already more accurate than the fraction (whose rounding grows with
+    /// the large parameter: 3e-9 at (1e9, 0.5)): s³/(24L²) ≤ 1e-13 with L ≥ 1e7.
+    fn applies(a: f64, b: f64) -> bool {
+        let (s, l) = if a <= b { (a, b) } else { (b, a) };
+        l >= ASYM || (l >= 1e7 && s * s * s <= 2.4e-12 * l * l)
+    }
+
+    /// (s, rate c, T, small parameter is a?) for the Gamma limit, or None.
+    fn gamma(a: f64, b: f64, x: f64, y: f64) -> Option<(f64, f64, f64, bool)> {
+        if a <= b && a <= b.sqrt() {
+            let t = if x < 0.5 { -(-x).ln_1p() } else { -y.ln() };
+            Some((a, b + 0.5 * (a - 1.0), t, true))
+        } else if b < a && b <= a.sqrt() {
+            let t = if y < 0.5 { -(-y).ln_1p() } else { -x.ln() };
+            Some((b, a + 0.5 * (b - 1.0), t, false))
+        } else {
+            None
+        }
+    }
+
+    /// Mean, standard deviation and skewness of logit X for the logistic-normal form.
+    /// Both parameters are ≥ √ASYM ≈ 3e4 here, so ψ(v) = ln v − 1/(2v) − 1/(12v²),
+    /// ψ′(v) = 1/v + 1/(2v²) and ψ″(v) = −1/v² − 1/v³ hold to ~1e-18 relative, and the
+    /// ratio a/b cannot overflow where a + b would.
+    fn logit_moments(a: f64, b: f64) -> (f64, f64, f64) {
+        let mean = (a / b).ln() - 0.5 / a + 0.5 / b - 1.0 / (12.0 * a * a) + 1.0 / (12.0 * b * b);
+        let var = 1.0 / a + 1.0 / b + 0.5 / (a * a) + 0.5 / (b * b);
+        let sd = var.sqrt();
+        let k3 = (1.0 / (b * b) - 1.0 / (a * a)) + (1.0 / (b * b * b) - 1.0 / (a * a * a));
+        // Divided in two steps: var·sd underflows for parameters near f64::MAX.
+        (mean, sd, (k3 / var) / sd)
+    }
+
+    /// Excess kurtosis of logit X: (ψ‴(a) + ψ‴(b))/σ⁴ with ψ‴(v) = 2/v³ + 3/v⁴.
+    fn logit_kurtosis(a: f64, b: f64, sd: f64) -> f64 {
+        let t = |v: f64| 2.0 / (v * v * v) + 3.0 / (v * v * v * v);
+        let var = sd * sd;
+        ((t(a) + t(b)) / var) / var
+    }
+
+    fn logit(x: f64, y: f64) -> f64 {
+        x.ln() - y.ln()
+    }
+
+    fn pair(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
+        use super::gamma::{gammainc_p, gammainc_q};
+        if let Some((s, c, t, direct)) = Self::gamma(a, b, x, y) {
+            let w = c * t;
+            let (p, q) = (gammainc_p(s, w), gammainc_q(s, w));
+            return if direct { (p, q) } else { (q, p) };
+        }
+        let (mu, sd, skew) = Self::logit_moments(a, b);
+        let z = (Self::logit(x, y) - mu) / sd;
+        let kurt = Self::logit_kurtosis(a, b, sd);
+        // Cornish–Fisher to second order; the corrections are frozen beyond
+        // |z| = zc, where they would stop w from increasing with z.
+        let scale = skew.abs().max(kurt.sqrt());
+        let w = if scale == 0.0 || !scale.is_finite() {
+            z
+        } else {
+            let zc = 0.5 / scale;
+            let c = z.clamp(-zc, zc);
+            let c2 = c * c;
+            z - skew * (c2 - 1.0) / 6.0 - kurt * (c2 - 3.0) * c / 24.0
+                + skew * skew * (4.0 * c2 - 7.0) * c / 36.0
+        };
+        (super::scalar::ndtr(w), super::scalar::ndtr(-w))
+    }
+
+    /// (dx/da, dx/db) by implicit differentiation of the limit form at fixed I.
+    fn implicit(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
+        if let Some((s, c, t, direct)) = Self::gamma(a, b, x, y) {
+            // With X the small-end coordinate (x or y), w = c·T(X) at fixed P(s, w):
+            // dw/ds = γ(s, w) (the Gamma implicit gradient), w_X = c/(1 − X),
+            // ∂w/∂s = T/2, ∂w/∂L = T.
+            let other = if direct { y } else { x };
+            let g = super::gamma::standard_gamma_grad(s, c * t);
+            let d_small = (g - 0.5 * t) * other / c;
+            let d_large = -t * other / c;
+            let (dxa, dxb) = if direct {
+                (d_small, d_large)
+            } else {
+                // X = y = 1 − x: derivatives of x are the negatives.
+                (-d_large, -d_small)
+            };
+            return (finite_or_zero(dxa), finite_or_zero(dxb));
+        }
+        // x = σ(μ + σ_l z) at fixed z: dx/dθ = x y (∂μ/∂θ + z ∂σ_l/∂θ), with
+        // ∂μ/∂a = ψ′(a), ∂μ/∂b = −ψ′(b), ∂σ_l/∂θ = ψ″(θ)/(2σ_l) (series to O(θ⁻³)).
+        let (mu, sd, _) = Self::logit_moments(a, b);
+        let z = (Self::logit(x, y) - mu) / sd;
+        let tri = |v: f64| 1.0 / v + 0.5 / (v * v);
+        let tetra = |v: f64| -1.0 / (v * v) - 1.0 / (v * v * v);
+        let xy = x * y;
+        let dxa = xy * (tri(a) + z * tetra(a) / (2.0 * sd));
+        let dxb = xy * (-tri(b) + z * tetra(b) / (2.0 * sd));
+        (finite_or_zero(dxa), finite_or_zero(dxb))
+    }
+}
+
+/// v where finite, else 0: in the limit forms a derivative only overflows or becomes
+/// 0·∞ where its true value underflows (a draw pinned at the clamp bounds).
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
 /// (I_x(a, b), 1 − I_x(a, b)) for x and y = 1 − x both given, each to full relative
 /// accuracy; see [`betainc_xy`].
 pub fn betainc_pair(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
@@ -244,14 +383,38 @@ pub fn betainc_pair(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     if y == 0.0 {
         return (1.0, 0.0);
     }
+    if Asym::applies(a, b) {
+        return Asym::pair(a, b, x, y);
+    }
+    // One parameter → 0 with the other not small: 1 − I_x(a, b) = a·∫ₓ¹ t⁻¹(1 − t)^{b−1} dt
+    // + O(a²) ≤ a(745 + 2/b) < ε/4 for a ≤ 1e-20, b ≥ 1e-3 (x ≥ the smallest normal),
+    // so I is 1 to working precision; the fraction would return it as 1 ± (rounding
+    // of a prefactor ~1/a), non-monotone in x. The tiny side is returned as 0 there
+    // (its relative value is not resolved).
+    if a <= 1e-20 && b >= 1e-3 && x >= f64::MIN_POSITIVE {
+        return (1.0, 0.0);
+    }
+    if b <= 1e-20 && a >= 1e-3 && y >= f64::MIN_POSITIVE {
+        return (0.0, 1.0);
+    }
+    // Both → 0: 1/B(a, b) = ab/(a + b)·(1 + O(a + b)), so I = b/(a + b)·x^a and
+    // 1 − I = a/(a + b)·y^b up to a relative O((a + b)·745) ≤ 1e-17: a point mass
+    // b/(a + b) at 0 and a/(a + b) at 1. (The fraction resolved neither tail: it
+    // returned the smaller mass as 0 next to x, non-monotone.)
+    if a <= 1e-20 && b <= 1e-20 {
+        let (wa, wb) = (1.0 / (1.0 + b / a), 1.0 / (1.0 + a / b));
+        return (wb * (a * x.ln()).exp(), wa * (b * y.ln()).exp());
+    }
     let lp = log_prefactor(a, b, x, y);
     // Numerical Recipes' switch: the side evaluated is (roughly) left of the mean,
-    // so its value is never close to 1 and the smaller tail keeps its digits.
+    // so its value is never close to 1 and the smaller tail keeps its digits. The
+    // clamp keeps rounding (of order ε, where a parameter is tiny and the evaluated
+    // side holds all the mass) from leaving [0, 1].
     if x * (a + b + 2.0) <= a + 1.0 {
-        let i = lp.exp() * (cf::<false>(a, b, x, 0.0, 0.0, TOL_F64).0 / a);
+        let i = (lp.exp() * (cf::<false>(a, b, x, 0.0, 0.0, TOL_F64).0 / a)).min(1.0);
         (i, 1.0 - i)
     } else {
-        let w = lp.exp() * (cf::<false>(b, a, y, 0.0, 0.0, TOL_F64).0 / b);
+        let w = (lp.exp() * (cf::<false>(b, a, y, 0.0, 0.0, TOL_F64).0 / b)).min(1.0);
         (1.0 - w, w)
     }
 }
@@ -267,7 +430,12 @@ pub fn betainc_pair(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
 /// exponential; where one parameter is below 1 and the other large, the evaluated
 /// side can hold nearly all the mass and the small tail 1 − (that) loses
 /// ~log10(1/min(a, b)) digits: 3.7e-13 at min(a, b) = 0.01; values below ~1e-300 lose
-/// digits to subnormal rounding).
+/// digits to subnormal rounding). Extreme parameters take limit forms instead:
+/// max(a, b) ≥ 1e9 (or ≥ 1e7 against a small one) the Gamma limit or a
+/// logistic-normal expansion (absolute error ≤ 1.5e-9, see `Asym`); one parameter
+/// ≤ 1e-20 against one ≥ 1e-3 gives exactly 1 (or 0), the other tail then being
+/// below ε/4 and returned as 0; both ≤ 1e-20 give the two-point-mass limit
+/// b/(a + b)·x^a. The result is always in [0, 1].
 pub fn betainc(a: f64, b: f64, x: f64) -> f64 {
     betainc_pair(a, b, x, 1.0 - x).0
 }
@@ -418,6 +586,21 @@ fn digamma_diffs(a: f64, b: f64) -> (f64, f64) {
         ((us - ua) / ua).ln_1p() + (rs - ra),
         ((us - ub) / ub).ln_1p() + (rs - rb),
     )
+}
+
+/// (∂I/∂x, ∂I/∂a, ∂I/∂b) of the regularized incomplete beta function I_x(a, b), given
+/// x and y = 1 − x both exactly (callers often know y without a subtraction, e.g.
+/// y = t²/(ν + t²) for Student's t). Where x > 1/2 the symmetric form
+/// I_x(a, b) = 1 − I_y(b, a) is differentiated instead, so 1 − x is never formed.
+pub fn betainc_grad_xy(a: f64, b: f64, x: f64, y: f64) -> (f64, f64, f64) {
+    let dx = (xlogy(a - 1.0, x) + xlogy(b - 1.0, y) - lbeta(a, b)).exp();
+    if x <= 0.5 {
+        let (_, da, db) = betainc_grad(a, b, x);
+        (dx, da, db)
+    } else {
+        let (_, dp, dq) = betainc_grad(b, a, y);
+        (dx, -dq, -dp)
+    }
 }
 
 /// Partial derivatives (∂I/∂x, ∂I/∂a, ∂I/∂b) of I_x(a, b).
@@ -770,7 +953,7 @@ fn implicit_lanes<const N: usize, const FAST: bool>(
 #[inline(always)]
 #[allow(clippy::manual_range_contains)] // (non-short-circuit form: no branches)
 fn lane_ready(a: f64, b: f64, x: f64) -> bool {
-    (a > 0.0) & (b > 0.0) & (a < 1e15) & (b < 1e15) & (x >= f64::MIN_POSITIVE) & (x < 1.0)
+    (a > 0.0) & (b > 0.0) & (a < ASYM) & (b < ASYM) & (x >= f64::MIN_POSITIVE) & (x < 1.0)
 }
 
 /// The implicit gradient through [`grad_core`] (both sides when needed) with the
@@ -785,6 +968,9 @@ fn implicit_scalar_slow<const FAST: bool>(a: f64, b: f64, x: f64) -> (f64, f64) 
     let y = 1.0 - x;
     if x == 0.0 || y == 0.0 {
         return (0.0, 0.0);
+    }
+    if Asym::applies(a, b) {
+        return Asym::implicit(a, b, x, y);
     }
     let (psa, psb) = digamma_diffs(a, b);
     let (tol, limit) = if FAST {

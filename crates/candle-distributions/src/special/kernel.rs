@@ -50,22 +50,74 @@ pub(crate) fn gather<'a, T: Copy>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]
     Cow::Owned(out)
 }
 
+/// [`gather`] after checking that the materialized copy (of a strided or broadcast
+/// input, as large as the logical shape) can be allocated: an impossible size is an
+/// error naming `context`, not an abort.
+pub(crate) fn try_gather<'a, T: Copy>(
+    context: &str,
+    data: &'a [T],
+    layout: &Layout,
+) -> crate::Result<Cow<'a, [T]>> {
+    if layout.contiguous_offsets().is_none() {
+        let dims = layout.dims();
+        let n = crate::distribution::checked_numel(context, dims)?;
+        crate::distribution::check_allocatable(context, dims, n, std::mem::size_of::<T>())?;
+    }
+    Ok(gather(data, layout))
+}
+
+/// A buffer of `n` default elements, or [`Error::Shape`](crate::Error::Shape) naming
+/// `context` when it cannot be allocated: every buffer the crate allocates for a
+/// user-sized result goes through here (`vec![..; n]` would abort the process).
+pub(crate) fn alloc_buffer<U: Default + Clone>(context: &str, n: usize) -> crate::Result<Vec<U>> {
+    let mut out: Vec<U> = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        crate::Error::shape(
+            context,
+            format!(
+                "cannot allocate a buffer of {n} elements of {} bytes",
+                std::mem::size_of::<U>()
+            ),
+        )
+    })?;
+    out.resize(n, U::default());
+    Ok(out)
+}
+
 /// A new vector of `n` elements filled chunk by chunk by `fill(start, chunk)`, on all
 /// rayon threads when large. Callers zip the chunk with the matching input slices so
-/// the inner loops have no bounds checks and vectorize.
+/// the inner loops have no bounds checks and vectorize. The buffer comes from
+/// [`alloc_buffer`], so an impossible size is an error.
+pub(crate) fn try_par_fill<U: Send + Default + Clone>(
+    context: &str,
+    n: usize,
+    fill: impl Fn(usize, &mut [U]) + Sync + Send,
+) -> crate::Result<Vec<U>> {
+    let mut out = alloc_buffer::<U>(context, n)?;
+    fill_chunks(&mut out, fill);
+    Ok(out)
+}
+
+/// As [`try_par_fill`] for callers that cannot return an error yet (the samplers'
+/// per-element loops); new code should call [`try_par_fill`].
 pub(crate) fn par_fill<U: Send + Default + Clone>(
     n: usize,
     fill: impl Fn(usize, &mut [U]) + Sync + Send,
 ) -> Vec<U> {
     let mut out = vec![U::default(); n];
+    fill_chunks(&mut out, fill);
+    out
+}
+
+fn fill_chunks<U: Send>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync + Send) {
+    let n = out.len();
     if n >= PAR_MIN {
         out.par_chunks_mut(PAR_CHUNK)
             .enumerate()
             .for_each(|(c, part)| fill(c * PAR_CHUNK, part));
     } else {
-        fill(0, &mut out);
+        fill(0, out);
     }
-    out
 }
 
 /// `x = f(x)` for every element, in place, on all rayon threads when large.
@@ -230,14 +282,14 @@ impl<F: Fn(f64) -> f64 + Copy + Send + Sync> CustomOp1 for Map1<F> {
         let f = self.f;
         let out = match s {
             CpuStorage::F64(v) => {
-                let x = gather(v, l);
-                CpuStorage::F64(par_fill(x.len(), |s, o| zip1(s, o, &x, f)))
+                let x = try_gather(self.name, v, l)?;
+                CpuStorage::F64(try_par_fill(self.name, x.len(), |s, o| zip1(s, o, &x, f))?)
             }
             CpuStorage::F32(v) => {
-                let x = gather(v, l);
-                CpuStorage::F32(par_fill(x.len(), |s, o| {
+                let x = try_gather(self.name, v, l)?;
+                CpuStorage::F32(try_par_fill(self.name, x.len(), |s, o| {
                     zip1(s, o, &x, |v: f32| f(v as f64) as f32)
-                }))
+                })?)
             }
             other => return Err(dtype_err(self.name, other)),
         };
@@ -280,14 +332,16 @@ impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync, G: Fn(f64, f64) -> f64 + Copy 
         let (f, g) = (self.f, self.f32);
         let out = match (s1, s2) {
             (CpuStorage::F64(a), CpuStorage::F64(b)) => {
-                let (a, b) = (gather(a, l1), gather(b, l2));
-                CpuStorage::F64(par_fill(a.len(), |s, o| zip2(s, o, &a, &b, f)))
+                let (a, b) = (try_gather(self.name, a, l1)?, try_gather(self.name, b, l2)?);
+                CpuStorage::F64(try_par_fill(self.name, a.len(), |s, o| {
+                    zip2(s, o, &a, &b, f)
+                })?)
             }
             (CpuStorage::F32(a), CpuStorage::F32(b)) => {
-                let (a, b) = (gather(a, l1), gather(b, l2));
-                CpuStorage::F32(par_fill(a.len(), |s, o| {
+                let (a, b) = (try_gather(self.name, a, l1)?, try_gather(self.name, b, l2)?);
+                CpuStorage::F32(try_par_fill(self.name, a.len(), |s, o| {
                     zip2(s, o, &a, &b, |x: f32, y: f32| g(x as f64, y as f64) as f32)
-                }))
+                })?)
             }
             (other, _) => return Err(dtype_err(self.name, other)),
         };
@@ -340,16 +394,26 @@ impl<
         let (f, g) = (self.f, self.f32);
         let out = match (s1, s2, s3) {
             (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
-                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
-                CpuStorage::F64(par_fill(a.len(), |s, o| zip3(s, o, &a, &b, &c, f)))
+                let (a, b, c) = (
+                    try_gather(self.name, a, l1)?,
+                    try_gather(self.name, b, l2)?,
+                    try_gather(self.name, c, l3)?,
+                );
+                CpuStorage::F64(try_par_fill(self.name, a.len(), |s, o| {
+                    zip3(s, o, &a, &b, &c, f)
+                })?)
             }
             (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
-                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
-                CpuStorage::F32(par_fill(a.len(), |s, o| {
+                let (a, b, c) = (
+                    try_gather(self.name, a, l1)?,
+                    try_gather(self.name, b, l2)?,
+                    try_gather(self.name, c, l3)?,
+                );
+                CpuStorage::F32(try_par_fill(self.name, a.len(), |s, o| {
                     zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
                         g(x as f64, y as f64, z as f64) as f32
                     })
-                }))
+                })?)
             }
             (other, _, _) => return Err(dtype_err(self.name, other)),
         };
@@ -466,18 +530,26 @@ impl<
         let (f, g) = (self.f, self.f32);
         let out = match (s1, s2, s3) {
             (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
-                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
-                let pairs = par_fill(a.len(), |s, o| zip3(s, o, &a, &b, &c, f));
+                let (a, b, c) = (
+                    try_gather(self.name, a, l1)?,
+                    try_gather(self.name, b, l2)?,
+                    try_gather(self.name, c, l3)?,
+                );
+                let pairs = try_par_fill(self.name, a.len(), |s, o| zip3(s, o, &a, &b, &c, f))?;
                 CpuStorage::F64(pairs.into_iter().flat_map(|(x, y)| [x, y]).collect())
             }
             (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
-                let (a, b, c) = (gather(a, l1), gather(b, l2), gather(c, l3));
-                let pairs = par_fill(a.len(), |s, o| {
+                let (a, b, c) = (
+                    try_gather(self.name, a, l1)?,
+                    try_gather(self.name, b, l2)?,
+                    try_gather(self.name, c, l3)?,
+                );
+                let pairs = try_par_fill(self.name, a.len(), |s, o| {
                     zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
                         let (p, q) = g(x as f64, y as f64, z as f64);
                         (p as f32, q as f32)
                     })
-                });
+                })?;
                 CpuStorage::F32(pairs.into_iter().flat_map(|(x, y)| [x, y]).collect())
             }
             (other, _, _) => return Err(dtype_err(self.name, other)),

@@ -34,6 +34,24 @@ type CResult<T> = candle_core::Result<T>;
 const SQRT_PI: f64 = 1.772_453_850_905_516;
 const SQRT_2PI: f64 = 2.506_628_274_631_000_5;
 
+/// `f(x)` where `x` is finite or NaN, and `fill` where `x` is ±∞, with `f` evaluated at
+/// the finite stand-in 1 in those places. A density formula meets ∞ − ∞ or 0 · ∞ at
+/// an infinite value (α ln β + (α − 1) ln x − βx at x = ∞), and its backward the same
+/// even when the value is masked out afterwards; the stand-in keeps both finite, so
+/// the result there is exactly `fill` (the density's limit, −∞ for a log density) with
+/// zero gradient. The one place such limits are taken for the tensor-op densities.
+pub fn finite_or(
+    x: &Tensor,
+    fill: f64,
+    f: impl FnOnce(&Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let inf = x.abs()?.eq(f64::INFINITY)?;
+    let safe = inf.where_cond(&x.ones_like()?, x)?;
+    let y = f(&safe)?;
+    let filled = (y.ones_like()? * fill)?;
+    Ok(inf.where_cond(&filled, &y)?)
+}
+
 /// ln(1 + x), accurate for small x. Gradient 1/(1 + x).
 pub fn log1p(x: &Tensor) -> Result<Tensor> {
     fn bwd(x: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {

@@ -403,13 +403,111 @@ pub fn log_ndtr(z: f64) -> f64 {
     if z >= -37.0 {
         return ndtr(z).ln();
     }
-    let r = 1.0 / (z * z);
-    // Σ_{k=1..9} (−1)^k (2k − 1)!! r^k = −t₁ with t_k = (2k − 1) r (1 − t_{k+1}).
-    let mut t = 0.0;
-    for k in (1..=9).rev() {
-        t = r * (2 * k - 1) as f64 * (1.0 - t);
+    log_ndtr_rel(z, 0.0) - HALF_LN_2PI
+}
+
+/// ln Φ(t) + c²/2 + ln√(2π) for t ≤ c ≤ 0: ln Φ relative to the normal density at an
+/// anchor c, finite where ln Φ(t) itself underflows or c²/2 overflows (t, c ≈ −1e200),
+/// because below −37 the c²/2 is cancelled inside the asymptotic expansion of
+/// [`log_ndtr`] as −(t − c)(t + c)/2 rather than after it.
+pub fn log_ndtr_rel(t: f64, c: f64) -> f64 {
+    if t >= -37.0 {
+        return log_ndtr(t) + 0.5 * c * c + HALF_LN_2PI;
     }
-    -0.5 * z * z - (-z).ln() - HALF_LN_2PI + (-t).ln_1p()
+    let r = 1.0 / (t * t);
+    // Σ_{k=1..9} (−1)^k (2k − 1)!! r^k = −t₁ with t_k = (2k − 1) r (1 − t_{k+1}).
+    let mut s = 0.0;
+    for k in (1..=9).rev() {
+        s = r * (2 * k - 1) as f64 * (1.0 - s);
+    }
+    -half_sq_diff(t, c) - (-t).ln() + (-s).ln_1p()
+}
+
+/// ln ∫_a^b e^{−(z² − c²)/2} dz for a window of width ≤ 1, c its [`window_anchor`], by
+/// 32-point Gauss–Legendre quadrature (the integrand is smooth and at most 1). The
+/// offsets z − c are formed from the half-width (z − b = h(t − 1) at c = b), never as
+/// z − c from a rounded node z: far out (c = −1e5) the exponent is (z − c)(z + c)/2
+/// and a rounding of z of 1e-11 would move it by 1e-6.
+fn narrow_log_mass(a: f64, b: f64) -> f64 {
+    let (nodes, weights) = gauss_legendre_32();
+    let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
+    let c = window_anchor(a, b);
+    let s: f64 = nodes
+        .iter()
+        .zip(weights)
+        .map(|(&t, &w)| {
+            let u = if c == b && c != 0.0 {
+                half * (t - 1.0)
+            } else if c == a && c != 0.0 {
+                half * (t + 1.0)
+            } else {
+                mid + half * t
+            };
+            w * (-(u * (0.5 * u + c))).exp()
+        })
+        .sum();
+    half.ln() + s.ln()
+}
+
+/// Whether [a, b] is integrated by [`narrow_log_mass`]: narrow (the difference of Φ
+/// would cancel) and with the density varying by at most e^{−20} across it (the
+/// quadrature resolves that exactly; a window 0.3 wide at −1e7, where the density
+/// falls by e^{−4e6}, underflowed at every node and gave ln 0).
+fn quadrature_window(a: f64, b: f64) -> bool {
+    let w = b - a;
+    w <= 1.0 && w * window_anchor(a, b).abs() <= 20.0
+}
+
+/// (t² − c²)/2 for t, c of one sign, as (t − c)·(t/2 + c/2): neither t² nor t + c is
+/// formed, so nothing overflows to ∞ − ∞ or 0·∞ (t = c = −1e308 gives 0).
+pub fn half_sq_diff(t: f64, c: f64) -> f64 {
+    let d = t - c;
+    if d == 0.0 {
+        0.0
+    } else {
+        d * (0.5 * t + 0.5 * c)
+    }
+}
+
+/// The point of [a, b] nearest 0: where the standard normal density peaks on the window.
+pub fn window_anchor(a: f64, b: f64) -> f64 {
+    if a > 0.0 {
+        a
+    } else if b < 0.0 {
+        b
+    } else {
+        0.0
+    }
+}
+
+/// ln(Φ(b) − Φ(a)) + c²/2 + ln√(2π): the log mass of [a, b] relative to the normal
+/// density at an anchor c, which must be the [`window_anchor`] of a window containing
+/// [a, b]. Finite for windows arbitrarily far out in a tail (a, b ≈ 1e300), where
+/// ln(Φ(b) − Φ(a)) itself is −∞ and differences of such masses (truncated-normal cdf
+/// and quantiles) would be −∞ − (−∞) = NaN; ratios of masses are differences of this
+/// at a common anchor.
+pub fn log_mass_at(a: f64, b: f64, c: f64) -> f64 {
+    if a.is_nan() || b.is_nan() || c.is_nan() || a > b {
+        return f64::NAN;
+    }
+    if a == b {
+        return f64::NEG_INFINITY;
+    }
+    // Reflect windows in the upper half onto the lower tail.
+    let (a, b, c) = if a >= 0.0 { (-b, -a, -c) } else { (a, b, c) };
+    if quadrature_window(a, b) {
+        let top = b.min(0.0);
+        return narrow_log_mass(a, b) - half_sq_diff(top, c);
+    }
+    if b <= 0.0 {
+        let gb = log_ndtr_rel(b, c);
+        if gb == f64::NEG_INFINITY {
+            return gb;
+        }
+        let ga = log_ndtr_rel(a, c);
+        return gb + (-(ga - gb).exp()).ln_1p();
+    }
+    (-(ndtr(a) + ndtr(-b))).ln_1p() + 0.5 * c * c + HALF_LN_2PI
 }
 
 /// The inverse of [`log_ndtr`]: z with ln Φ(z) = lp, for lp ≤ 0. Where e^lp is a
@@ -456,53 +554,30 @@ pub fn log_ndtr_diff(a: f64, b: f64) -> f64 {
     if a == b {
         return f64::NEG_INFINITY;
     }
-    if b - a <= 1.0 {
+    if quadrature_window(a, b) {
         // Narrow windows: Φ(b) − Φ(a) would cancel (to the window's width in relative
         // terms); integrate φ over the window instead, relative to its largest value.
-        let (nodes, weights) = gauss_legendre_32();
-        let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
-        let top = if a > 0.0 {
-            a
-        } else if b < 0.0 {
-            b
-        } else {
-            0.0
-        };
-        let s: f64 = nodes
-            .iter()
-            .zip(weights)
-            .map(|(&t, &w)| {
-                let z = mid + half * t;
-                w * (-0.5 * (z - top) * (z + top)).exp()
-            })
-            .sum();
-        return (half * s).ln() - 0.5 * top * top - HALF_LN_2PI;
+        let top = window_anchor(a, b);
+        return narrow_log_mass(a, b) - 0.5 * top * top - HALF_LN_2PI;
     }
     let (lo, hi) = if a >= 0.0 { (-b, -a) } else { (a, b) };
+    if hi < -37.0 {
+        // Far out (hi ≈ −1e76): ln Φ(lo) and ln Φ(hi) agree to every digit, so their
+        // difference is taken relative to the density at hi.
+        return log_mass_at(lo, hi, hi) - 0.5 * hi * hi - HALF_LN_2PI;
+    }
     if hi <= 0.0 || a >= 0.0 {
         // Both in one lower tail (after reflection): Φ(hi) − Φ(lo).
         let lh = log_ndtr(hi);
+        if lh == f64::NEG_INFINITY {
+            // Φ(hi) underflows: −∞, not −∞ − (−∞) = NaN below.
+            return lh;
+        }
         let ll = log_ndtr(lo);
         return lh + (-(ll - lh).exp()).ln_1p();
     }
     // a < 0 < b: 1 − Φ(a) − Φ(−b), both terms below 1/2.
     (-(ndtr(a) + ndtr(-b))).ln_1p()
-}
-
-/// (∂I/∂x, ∂I/∂a, ∂I/∂b) of the regularized incomplete beta function I_x(a, b), given
-/// x and y = 1 − x both exactly (callers often know y without a subtraction, e.g.
-/// y = t²/(ν + t²) for Student's t). Where x > 1/2 the symmetric form
-/// I_x(a, b) = 1 − I_y(b, a) is differentiated instead, so 1 − x is never formed.
-pub fn betainc_grad_xy(a: f64, b: f64, x: f64, y: f64) -> (f64, f64, f64) {
-    use super::{beta::betainc_grad, gamma::lbeta};
-    let dx = (xlogy(a - 1.0, x) + xlogy(b - 1.0, y) - lbeta(a, b)).exp();
-    if x <= 0.5 {
-        let (_, da, db) = betainc_grad(a, b, x);
-        (dx, da, db)
-    } else {
-        let (_, dp, dq) = betainc_grad(b, a, y);
-        (dx, -dq, -dp)
-    }
 }
 
 /// Nodes and weights of 32-point Gauss–Legendre quadrature on [−1, 1], by Newton's
@@ -538,6 +613,25 @@ pub fn gauss_legendre_32() -> &'static ([f64; 32], [f64; 32]) {
         }
         (x, w)
     })
+}
+
+/// `x` clamped into [lo, hi] without ever panicking: NaN stays NaN (the caller's
+/// signal of an invalid parameter), and a window with lo > hi or NaN bounds, which
+/// only invalid parameters with validation off produce, gives NaN instead of the
+/// panic of `f64::clamp`. The one clamp for user-derived values in this crate's
+/// numerics.
+#[inline]
+pub fn clamp_total(x: f64, lo: f64, hi: f64) -> f64 {
+    if lo <= hi {
+        // max/min, not clamp: NaN x must stay NaN (max would drop it).
+        if x.is_nan() {
+            x
+        } else {
+            x.max(lo).min(hi)
+        }
+    } else {
+        f64::NAN
+    }
 }
 
 #[cfg(test)]
