@@ -229,12 +229,21 @@ pub fn sample_extent(
     Ok(shape)
 }
 
-/// The batch shape of an `expand`, checked as [`sample_extent`] checks draws: every
-/// method materializes tensors of this shape (in f64 where results are widened), so a
-/// batch that cannot be allocated is [`Error::Shape`] at `expand`, not a panic later.
+/// The batch shape of an `expand`: its element count must fit in `usize` and a tensor
+/// of that many f64 must not exceed `isize::MAX` bytes (no allocator could ever give
+/// it; candle would panic with "capacity overflow"), else [`Error::Shape`]. `expand`
+/// stays a view: a large but possible batch (2^40) is accepted, and the methods that
+/// materialize it check their own allocation.
 pub(crate) fn expand_extent(dist: &str, shape: &[usize]) -> Result<()> {
     let n = checked_numel(dist, shape)?;
-    check_allocatable(dist, shape, n, DType::F64.size_in_bytes())
+    let bytes = n.checked_mul(DType::F64.size_in_bytes());
+    if bytes.is_none_or(|b| b > isize::MAX as usize) {
+        return Err(Error::shape(
+            dist,
+            format!("a batch of shape {shape:?} ({n} elements) cannot exist in memory"),
+        ));
+    }
+    Ok(())
 }
 
 /// Errors unless `n` elements of `elem_bytes` bytes could be allocated at once; large
