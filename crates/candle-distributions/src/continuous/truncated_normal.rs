@@ -30,7 +30,7 @@ type CResult<T> = candle_core::Result<T>;
 /// CDF of uniform noise, with exact pathwise gradients in all four parameters.
 ///
 /// Masses are taken relative to the density at the window's point nearest `loc`
-/// ([`log_mass_at`](crate::special::scalar::log_mass_at)), so a window whose mass
+/// ([`crate::special::scalar::log_mass_at`]), so a window whose mass
 /// underflows (ln Z = −∞, e.g. low = 1e300 with scale 1.5) still has an exact cdf,
 /// quantile and log_prob. A window that collapses in f64 (α = β although low < high:
 /// loc 1e308 away, or a width below an ulp of α) is its exact limit: the exponential

@@ -334,7 +334,7 @@ fn ln_minus_digamma(x: f64, y: f64) -> f64 {
 /// (βx may underflow, where ln(βx) would be −∞) and z directly (e^l would carry the
 /// rounding of ln β + ln x, ~700ε for subnormal arguments, into the term z).
 ///
-/// For a ≥ 10 Temme's form of [`ln_rcomp`] minus l: a·(ln(1 + t) − t) + ½ ln(a/2π) − μ(a)
+/// For a ≥ 10 Temme's form of `ln_rcomp` minus l: a·(ln(1 + t) − t) + ½ ln(a/2π) − μ(a)
 /// with t = (z − a)/a, whose terms do not overflow (the direct sum is ∞ − ∞ for
 /// a ≳ 1e305, and loses ~log₁₀ a digits before). Limits: l = −∞ (x = 0) gives +∞, 0,
 /// −∞ for a <, =, > 1 (the density's pole, value, zero); z = ∞ gives −∞ (βx beyond
