@@ -2,21 +2,14 @@
 //! (or the correct ±∞), cdf in [0, 1] and monotone, gradients not NaN. Reference values
 //! are from mpmath (50 digits) / scipy.special.betainc, or closed-form limits.
 
+mod common;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::special::beta::{beta_implicit_grad, betainc_pair};
 use candle_distributions::{Beta, Dirichlet, Distribution, Generator, Kumaraswamy};
+use common::host as vec;
 
 fn t(v: &[f64]) -> Tensor {
     Tensor::new(v, &Device::Cpu).unwrap()
-}
-
-fn vec(x: &Tensor) -> Vec<f64> {
-    x.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1::<f64>()
-        .unwrap()
 }
 
 fn close(got: f64, want: f64, rel: f64, what: &str) {

@@ -8,24 +8,10 @@
 // Reference values are quoted as mpmath prints them (20 digits).
 #![allow(clippy::excessive_precision)]
 
+mod common;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::prelude::*;
-
-fn t(v: f64, dtype: DType) -> Tensor {
-    Tensor::new(v, &Device::Cpu)
-        .unwrap()
-        .to_dtype(dtype)
-        .unwrap()
-}
-
-fn f64s(x: &Tensor) -> Vec<f64> {
-    x.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1::<f64>()
-        .unwrap()
-}
+use common::{host as f64s, scalar_tensor as t};
 
 fn scalar(x: &Tensor) -> f64 {
     f64s(x)[0]

@@ -4,9 +4,11 @@
 //! hanging the suite. Where the sampler switches to a limiting law (von Mises for huge
 //! κ: N(0, 1/κ)), the draws are checked against that law.
 
+mod common;
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::prelude::*;
 use candle_distributions::Dirichlet;
+use common::{host, scalar_tensor as t};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -21,22 +23,6 @@ fn within<T: Send + 'static>(secs: u64, label: &str, f: impl FnOnce() -> T + Sen
         Ok(v) => v,
         Err(_) => panic!("{label}: no result within {secs} s (sampler hangs)"),
     }
-}
-
-fn t(v: f64, dtype: DType) -> Tensor {
-    Tensor::new(v, &Device::Cpu)
-        .unwrap()
-        .to_dtype(dtype)
-        .unwrap()
-}
-
-fn host(x: &Tensor) -> Vec<f64> {
-    x.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1::<f64>()
-        .unwrap()
 }
 
 const HOSTILE: [f64; 9] = [

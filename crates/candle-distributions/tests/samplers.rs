@@ -5,6 +5,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::prelude::*;
+use common::scalar_tensor as t;
 
 mod common;
 use common::{ks_pvalue, ks_stat};
@@ -38,13 +39,6 @@ fn ks_check(d: &dyn Distribution, seed: u64, label: &str) {
         p >= P_MIN,
         "{label}: KS D = {dstat:.5}, p = {p:.2e} < {P_MIN}"
     );
-}
-
-fn t(v: f64, dtype: DType) -> Tensor {
-    Tensor::new(v, &Device::Cpu)
-        .unwrap()
-        .to_dtype(dtype)
-        .unwrap()
 }
 
 const SCALES: [f64; 5] = [1e-3, 0.5, 1.0, 3.0, 1e3];

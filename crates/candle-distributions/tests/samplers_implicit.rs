@@ -15,28 +15,13 @@
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::prelude::*;
 use candle_distributions::Dirichlet;
+use common::{host, scalar_tensor as t};
 
 mod common;
 use common::{ks_pvalue, ks_stat_with_atoms};
 
 const N: usize = 20_000;
 const P_MIN: f64 = 1e-3;
-
-fn t(v: f64, dtype: DType) -> Tensor {
-    Tensor::new(v, &Device::Cpu)
-        .unwrap()
-        .to_dtype(dtype)
-        .unwrap()
-}
-
-fn host(x: &Tensor) -> Vec<f64> {
-    x.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F64)
-        .unwrap()
-        .to_vec1::<f64>()
-        .unwrap()
-}
 
 /// Smallest positive normal and largest below-one float of a dtype.
 fn bounds(dtype: DType) -> (f64, f64) {

@@ -1,8 +1,28 @@
-//! Statistics shared by the sampler test files: the one-sample Kolmogorov–Smirnov test.
+//! Shared by the test files: the one-sample Kolmogorov–Smirnov test, reference-JSON
+//! parsing, and small tensor helpers.
 
 #![allow(dead_code)]
 
+use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
+
+/// A tensor's elements, flattened, in f64 (for assertions).
+pub fn host(x: &Tensor) -> Vec<f64> {
+    x.flatten_all()
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap()
+}
+
+/// A 0-dim CPU tensor holding `v` in `dtype`.
+pub fn scalar_tensor(v: f64, dtype: DType) -> Tensor {
+    Tensor::new(v, &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
+}
 
 /// Asymptotic Kolmogorov distribution tail with Stephens' small-sample correction
 /// (Stephens 1970): P(D_n > d) ≈ Q(d (√n + 0.12 + 0.11/√n)).
