@@ -663,6 +663,49 @@ macro_rules! params_methods {
 }
 pub(crate) use params_methods;
 
+/// The constructors `new`, `new_with_validation` and `from_scalars` of a family with
+/// its own parameters, as associated items inside its `impl` block:
+/// `params_constructors! { /// doc of new
+/// "Beta", Self::build; concentration1, concentration0 }`. The parameters (torch's names,
+/// in constructor order) are promoted to one dtype ([`promote_params`]) and handed as
+/// tensors to `build(&p1, .., validate: Option<bool>)`; the file's `NAME` names the
+/// distribution in errors.
+macro_rules! params_constructors {
+    ($(#[$doc:meta])* $ty:literal, $build:expr; $($p:ident),+) => {
+        $(#[$doc])*
+        pub fn new($($p: impl Into<$crate::distribution::Param>),+) -> $crate::Result<Self> {
+            let [$($p),+] = $crate::distribution::promote_params(
+                NAME,
+                [$((stringify!($p), $p.into())),+],
+            )?;
+            ($build)($(&$p),+, None)
+        }
+
+        #[doc = concat!("As [`", $ty, "::new`], with argument validation set for this instance.")]
+        pub fn new_with_validation(
+            $($p: impl Into<$crate::distribution::Param>,)+
+            validate: bool,
+        ) -> $crate::Result<Self> {
+            let [$($p),+] = $crate::distribution::promote_params(
+                NAME,
+                [$((stringify!($p), $p.into())),+],
+            )?;
+            ($build)($(&$p),+, Some(validate))
+        }
+
+        #[doc = concat!("A scalar ", $ty, " of `dtype` (f32 or f64) on `device`.")]
+        pub fn from_scalars(
+            $($p: f64,)+
+            dtype: candle_core::DType,
+            device: &candle_core::Device,
+        ) -> $crate::Result<Self> {
+            let [$($p),+] = $crate::distribution::scalar_params(NAME, [$($p),+], dtype, device)?;
+            Self::new($(&$p),+)
+        }
+    };
+}
+pub(crate) use params_constructors;
+
 /// The parameters of a distribution with its own constructor (not a location-scale
 /// family): broadcast to one shape and dtype, checked against their constraints, with
 /// the argument checks shared by all methods.

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::beta_rsample;
 use crate::special::{betainc, digamma, lbeta, xlogy};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 /// The Beta distribution with `concentration1` a > 0 and `concentration0` b > 0
 /// (torch's names: a weighs the 1 end, b the 0 end).
@@ -37,52 +37,10 @@ pub struct Beta {
 const NAME: &str = "Beta";
 
 impl Beta {
-    /// Beta(concentration1, concentration0), broadcast against each other. Parameters
-    /// are tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        concentration1: impl Into<crate::distribution::Param>,
-        concentration0: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [concentration1, concentration0] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration1", concentration1.into()),
-                ("concentration0", concentration0.into()),
-            ],
-        )?;
-        Self::build(&concentration1, &concentration0, None)
-    }
-
-    /// As [`Beta::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        concentration1: impl Into<crate::distribution::Param>,
-        concentration0: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [concentration1, concentration0] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration1", concentration1.into()),
-                ("concentration0", concentration0.into()),
-            ],
-        )?;
-        Self::build(&concentration1, &concentration0, Some(validate))
-    }
-
-    /// A scalar Beta of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        concentration1: f64,
-        concentration0: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [concentration1, concentration0] = crate::distribution::scalar_params(
-            NAME,
-            [concentration1, concentration0],
-            dtype,
-            device,
-        )?;
-        Self::new(&concentration1, &concentration0)
+    crate::distribution::params_constructors! {
+        /// Beta(concentration1, concentration0), broadcast against each other. Parameters
+        /// are tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+        "Beta", Self::build; concentration1, concentration0
     }
 
     fn build(c1: &Tensor, c0: &Tensor, validate: Option<bool>) -> Result<Self> {

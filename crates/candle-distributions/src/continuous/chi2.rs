@@ -31,26 +31,10 @@ pub struct Chi2 {
 const NAME: &str = "Chi2";
 
 impl Chi2 {
-    /// Chi2(df). Parameters are tensors or numbers (dtype rules:
-    /// [`distribution`](crate::distribution)).
-    pub fn new(df: impl Into<crate::distribution::Param>) -> Result<Self> {
-        let [df] = crate::distribution::promote_params(NAME, [("df", df.into())])?;
-        Self::build(&df, None)
-    }
-
-    /// As [`Chi2::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        df: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [df] = crate::distribution::promote_params(NAME, [("df", df.into())])?;
-        Self::build(&df, Some(validate))
-    }
-
-    /// A scalar Chi2 of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(df: f64, dtype: candle_core::DType, device: &Device) -> Result<Self> {
-        let [df] = crate::distribution::scalar_params(NAME, [df], dtype, device)?;
-        Self::new(&df)
+    crate::distribution::params_constructors! {
+        /// Chi2(df). Parameters are tensors or numbers (dtype rules:
+        /// [`distribution`](crate::distribution)).
+        "Chi2", Self::build; df
     }
 
     fn build(df: &Tensor, validate: Option<bool>) -> Result<Self> {

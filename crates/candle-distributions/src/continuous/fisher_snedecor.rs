@@ -9,7 +9,7 @@ use crate::special::beta::betainc_grad_xy;
 use crate::special::beta::betainc_xy;
 use crate::special::finite_or;
 use crate::special::kernel::{apply2, apply3, apply3_pair, Map2, Map3};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 /// The Fisher–Snedecor distribution F(`df1` d₁, `df2` d₂), d₁, d₂ > 0: the law of
 /// (X₁/d₁)/(X₂/d₂) for independent X_i ~ χ²(d_i).
@@ -36,37 +36,10 @@ pub struct FisherSnedecor {
 const NAME: &str = "FisherSnedecor";
 
 impl FisherSnedecor {
-    /// FisherSnedecor(df1, df2), broadcast against each other. Parameters are tensors or
-    /// numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        df1: impl Into<crate::distribution::Param>,
-        df2: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [df1, df2] =
-            crate::distribution::promote_params(NAME, [("df1", df1.into()), ("df2", df2.into())])?;
-        Self::build(&df1, &df2, None)
-    }
-
-    /// As [`FisherSnedecor::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        df1: impl Into<crate::distribution::Param>,
-        df2: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [df1, df2] =
-            crate::distribution::promote_params(NAME, [("df1", df1.into()), ("df2", df2.into())])?;
-        Self::build(&df1, &df2, Some(validate))
-    }
-
-    /// A scalar FisherSnedecor of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        df1: f64,
-        df2: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [df1, df2] = crate::distribution::scalar_params(NAME, [df1, df2], dtype, device)?;
-        Self::new(&df1, &df2)
+    crate::distribution::params_constructors! {
+        /// FisherSnedecor(df1, df2), broadcast against each other. Parameters are tensors or
+        /// numbers (dtype rules: [`distribution`](crate::distribution)).
+        "FisherSnedecor", Self::build; df1, df2
     }
 
     fn build(df1: &Tensor, df2: &Tensor, validate: Option<bool>) -> Result<Self> {

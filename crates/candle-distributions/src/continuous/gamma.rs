@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::rng::Generator;
 use crate::samplers::gamma_rsample;
 use crate::special::{finite_or, gammainc_p};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 /// The Gamma distribution with shape `concentration` α > 0 and `rate` β > 0.
 ///
@@ -38,48 +38,10 @@ pub struct Gamma {
 const NAME: &str = "Gamma";
 
 impl Gamma {
-    /// Gamma(concentration, rate), parameters broadcast against each other. Parameters are
-    /// tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        concentration: impl Into<crate::distribution::Param>,
-        rate: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [concentration, rate] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration", concentration.into()),
-                ("rate", rate.into()),
-            ],
-        )?;
-        Self::build(NAME, &concentration, &rate, None)
-    }
-
-    /// As [`Gamma::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        concentration: impl Into<crate::distribution::Param>,
-        rate: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [concentration, rate] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration", concentration.into()),
-                ("rate", rate.into()),
-            ],
-        )?;
-        Self::build(NAME, &concentration, &rate, Some(validate))
-    }
-
-    /// A scalar Gamma of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        concentration: f64,
-        rate: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [concentration, rate] =
-            crate::distribution::scalar_params(NAME, [concentration, rate], dtype, device)?;
-        Self::new(&concentration, &rate)
+    crate::distribution::params_constructors! {
+        /// Gamma(concentration, rate), parameters broadcast against each other. Parameters are
+        /// tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+        "Gamma", |c: &Tensor, r: &Tensor, v| Self::build(NAME, c, r, v); concentration, rate
     }
 
     /// A Gamma that reports itself as `name` in errors (for Chi2 and InverseGamma,

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply2, Map2};
 use crate::special::{self};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
 const NAME: &str = "GeneralizedPareto";
 
@@ -49,53 +49,10 @@ pub struct GeneralizedPareto {
 }
 
 impl GeneralizedPareto {
-    /// GeneralizedPareto(loc, scale, concentration). Parameters are tensors or numbers
-    /// (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        loc: impl Into<crate::distribution::Param>,
-        scale: impl Into<crate::distribution::Param>,
-        concentration: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [loc, scale, concentration] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("loc", loc.into()),
-                ("scale", scale.into()),
-                ("concentration", concentration.into()),
-            ],
-        )?;
-        Self::build(&loc, &scale, &concentration, None)
-    }
-
-    /// As [`GeneralizedPareto::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        loc: impl Into<crate::distribution::Param>,
-        scale: impl Into<crate::distribution::Param>,
-        concentration: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [loc, scale, concentration] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("loc", loc.into()),
-                ("scale", scale.into()),
-                ("concentration", concentration.into()),
-            ],
-        )?;
-        Self::build(&loc, &scale, &concentration, Some(validate))
-    }
-
-    /// A scalar GeneralizedPareto of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        loc: f64,
-        scale: f64,
-        concentration: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [loc, scale, concentration] =
-            crate::distribution::scalar_params(NAME, [loc, scale, concentration], dtype, device)?;
-        Self::new(&loc, &scale, &concentration)
+    crate::distribution::params_constructors! {
+        /// GeneralizedPareto(loc, scale, concentration). Parameters are tensors or numbers
+        /// (dtype rules: [`distribution`](crate::distribution)).
+        "GeneralizedPareto", Self::build; loc, scale, concentration
     }
 
     fn build(

@@ -31,52 +31,10 @@ pub struct InverseGamma {
 const NAME: &str = "InverseGamma";
 
 impl InverseGamma {
-    /// InverseGamma(concentration, rate). Parameters are tensors or numbers (dtype rules:
-    /// [`distribution`](crate::distribution)).
-    pub fn new(
-        concentration: impl Into<crate::distribution::Param>,
-        rate: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [concentration, rate] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration", concentration.into()),
-                ("rate", rate.into()),
-            ],
-        )?;
-        Ok(InverseGamma {
-            gamma: Gamma::build(NAME, &concentration, &rate, None)?,
-        })
-    }
-
-    /// As [`InverseGamma::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        concentration: impl Into<crate::distribution::Param>,
-        rate: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [concentration, rate] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration", concentration.into()),
-                ("rate", rate.into()),
-            ],
-        )?;
-        Ok(InverseGamma {
-            gamma: Gamma::build(NAME, &concentration, &rate, Some(validate))?,
-        })
-    }
-
-    /// A scalar InverseGamma of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        concentration: f64,
-        rate: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [concentration, rate] =
-            crate::distribution::scalar_params(NAME, [concentration, rate], dtype, device)?;
-        Self::new(&concentration, &rate)
+    crate::distribution::params_constructors! {
+        /// InverseGamma(concentration, rate). Parameters are tensors or numbers (dtype rules:
+        /// [`distribution`](crate::distribution)).
+        "InverseGamma", |c: &Tensor, r: &Tensor, v| Ok(InverseGamma { gamma: Gamma::build(NAME, c, r, v)? }); concentration, rate
     }
 
     /// α, broadcast to `batch_shape`.

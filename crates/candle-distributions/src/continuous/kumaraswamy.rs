@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{apply1, Map1};
 use crate::special::{self, scalar::EULER_GAMMA};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
 const NAME: &str = "Kumaraswamy";
 
@@ -43,52 +43,10 @@ pub struct Kumaraswamy {
 }
 
 impl Kumaraswamy {
-    /// Kumaraswamy(concentration1 = a, concentration0 = b). Parameters are tensors or
-    /// numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        concentration1: impl Into<crate::distribution::Param>,
-        concentration0: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [concentration1, concentration0] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration1", concentration1.into()),
-                ("concentration0", concentration0.into()),
-            ],
-        )?;
-        Self::build(&concentration1, &concentration0, None)
-    }
-
-    /// As [`Kumaraswamy::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        concentration1: impl Into<crate::distribution::Param>,
-        concentration0: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [concentration1, concentration0] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("concentration1", concentration1.into()),
-                ("concentration0", concentration0.into()),
-            ],
-        )?;
-        Self::build(&concentration1, &concentration0, Some(validate))
-    }
-
-    /// A scalar Kumaraswamy of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        concentration1: f64,
-        concentration0: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [concentration1, concentration0] = crate::distribution::scalar_params(
-            NAME,
-            [concentration1, concentration0],
-            dtype,
-            device,
-        )?;
-        Self::new(&concentration1, &concentration0)
+    crate::distribution::params_constructors! {
+        /// Kumaraswamy(concentration1 = a, concentration0 = b). Parameters are tensors or
+        /// numbers (dtype rules: [`distribution`](crate::distribution)).
+        "Kumaraswamy", Self::build; concentration1, concentration0
     }
 
     fn build(c1: &Tensor, c0: &Tensor, validate: Option<bool>) -> Result<Self> {

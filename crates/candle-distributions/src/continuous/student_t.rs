@@ -8,7 +8,7 @@ use crate::samplers::{finite_max, log_range, standard_gamma_ln_rsample};
 use crate::special::beta::betainc_grad_xy;
 use crate::special::kernel::{apply1, apply2, apply3, Map1, Map2, Map3};
 use crate::special::{beta as sbeta, finite_or, gamma as sgamma};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 use std::f64::consts::PI;
 
 /// Student's t distribution with `df` ν > 0 degrees of freedom, location `loc` and
@@ -38,53 +38,10 @@ pub struct StudentT {
 const NAME: &str = "StudentT";
 
 impl StudentT {
-    /// StudentT(df, loc, scale), broadcast against each other. Parameters are tensors or
-    /// numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        df: impl Into<crate::distribution::Param>,
-        loc: impl Into<crate::distribution::Param>,
-        scale: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [df, loc, scale] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("df", df.into()),
-                ("loc", loc.into()),
-                ("scale", scale.into()),
-            ],
-        )?;
-        Self::build(&df, &loc, &scale, None)
-    }
-
-    /// As [`StudentT::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        df: impl Into<crate::distribution::Param>,
-        loc: impl Into<crate::distribution::Param>,
-        scale: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [df, loc, scale] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("df", df.into()),
-                ("loc", loc.into()),
-                ("scale", scale.into()),
-            ],
-        )?;
-        Self::build(&df, &loc, &scale, Some(validate))
-    }
-
-    /// A scalar StudentT of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        df: f64,
-        loc: f64,
-        scale: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [df, loc, scale] =
-            crate::distribution::scalar_params(NAME, [df, loc, scale], dtype, device)?;
-        Self::new(&df, &loc, &scale)
+    crate::distribution::params_constructors! {
+        /// StudentT(df, loc, scale), broadcast against each other. Parameters are tensors or
+        /// numbers (dtype rules: [`distribution`](crate::distribution)).
+        "StudentT", Self::build; df, loc, scale
     }
 
     fn build(df: &Tensor, loc: &Tensor, scale: &Tensor, validate: Option<bool>) -> Result<Self> {

@@ -10,7 +10,7 @@ use crate::special::scalar::{
     clamp_total, gauss_legendre_32, half_sq_diff, log_mass_at, log_ndtr_diff as log_mass,
     log_ndtr_rel, ndtri_exp, window_anchor, HALF_LN_2PI,
 };
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -73,58 +73,10 @@ pub struct TruncatedNormal {
 const NAME: &str = "TruncatedNormal";
 
 impl TruncatedNormal {
-    /// TruncatedNormal(loc, scale, low, high), broadcast against each other. Parameters are
-    /// tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        loc: impl Into<crate::distribution::Param>,
-        scale: impl Into<crate::distribution::Param>,
-        low: impl Into<crate::distribution::Param>,
-        high: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [loc, scale, low, high] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("loc", loc.into()),
-                ("scale", scale.into()),
-                ("low", low.into()),
-                ("high", high.into()),
-            ],
-        )?;
-        Self::build(&loc, &scale, &low, &high, None)
-    }
-
-    /// As [`TruncatedNormal::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        loc: impl Into<crate::distribution::Param>,
-        scale: impl Into<crate::distribution::Param>,
-        low: impl Into<crate::distribution::Param>,
-        high: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [loc, scale, low, high] = crate::distribution::promote_params(
-            NAME,
-            [
-                ("loc", loc.into()),
-                ("scale", scale.into()),
-                ("low", low.into()),
-                ("high", high.into()),
-            ],
-        )?;
-        Self::build(&loc, &scale, &low, &high, Some(validate))
-    }
-
-    /// A scalar TruncatedNormal of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        loc: f64,
-        scale: f64,
-        low: f64,
-        high: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [loc, scale, low, high] =
-            crate::distribution::scalar_params(NAME, [loc, scale, low, high], dtype, device)?;
-        Self::new(&loc, &scale, &low, &high)
+    crate::distribution::params_constructors! {
+        /// TruncatedNormal(loc, scale, low, high), broadcast against each other. Parameters are
+        /// tensors or numbers (dtype rules: [`distribution`](crate::distribution)).
+        "TruncatedNormal", Self::build; loc, scale, low, high
     }
 
     fn build(

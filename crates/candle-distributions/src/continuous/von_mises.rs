@@ -7,7 +7,7 @@ use crate::rng::Generator;
 use crate::samplers::von_mises_rsample;
 use crate::special::kernel::{apply2, Map2};
 use crate::special::{i0e, i1e, von_mises as vm};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use std::f64::consts::PI;
 
 /// The von Mises distribution with mean direction `loc` and `concentration` κ > 0.
@@ -47,42 +47,10 @@ pub struct VonMises {
 const NAME: &str = "VonMises";
 
 impl VonMises {
-    /// VonMises(loc, concentration), broadcast against each other. Parameters are tensors
-    /// or numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(
-        loc: impl Into<crate::distribution::Param>,
-        concentration: impl Into<crate::distribution::Param>,
-    ) -> Result<Self> {
-        let [loc, concentration] = crate::distribution::promote_params(
-            NAME,
-            [("loc", loc.into()), ("concentration", concentration.into())],
-        )?;
-        Self::build(&loc, &concentration, None)
-    }
-
-    /// As [`VonMises::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        loc: impl Into<crate::distribution::Param>,
-        concentration: impl Into<crate::distribution::Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        let [loc, concentration] = crate::distribution::promote_params(
-            NAME,
-            [("loc", loc.into()), ("concentration", concentration.into())],
-        )?;
-        Self::build(&loc, &concentration, Some(validate))
-    }
-
-    /// A scalar VonMises of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(
-        loc: f64,
-        concentration: f64,
-        dtype: candle_core::DType,
-        device: &Device,
-    ) -> Result<Self> {
-        let [loc, concentration] =
-            crate::distribution::scalar_params(NAME, [loc, concentration], dtype, device)?;
-        Self::new(&loc, &concentration)
+    crate::distribution::params_constructors! {
+        /// VonMises(loc, concentration), broadcast against each other. Parameters are tensors
+        /// or numbers (dtype rules: [`distribution`](crate::distribution)).
+        "VonMises", Self::build; loc, concentration
     }
 
     fn build(loc: &Tensor, concentration: &Tensor, validate: Option<bool>) -> Result<Self> {
