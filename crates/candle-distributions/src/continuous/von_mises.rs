@@ -5,7 +5,7 @@ use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::von_mises_rsample;
-use crate::special::kernel::{apply2, Map2};
+use crate::special::kernel::{apply1, apply2, Map1, Map2};
 use crate::special::{i0e, i1e, von_mises as vm};
 use candle_core::Tensor;
 use std::f64::consts::PI;
@@ -106,10 +106,10 @@ impl Distribution for VonMises {
         let shape = self.p.sample_shape(sample_shape)?;
         let k = self.concentration().broadcast_as(shape.as_slice())?;
         let theta = von_mises_rsample(&k, rng.next_draw())?;
-        let x = theta.broadcast_add(self.loc())?;
-        // Wrap into [−π, π); the whole turns subtracted carry no gradient.
-        let turns = ((&x + PI)? / (2.0 * PI))?.floor()?.detach();
-        Ok((x - (turns * (2.0 * PI))?)?)
+        // loc is wrapped first: for |loc| ≫ 2π (loc = −3.4e38 in f32) θ + loc would
+        // lose θ and a wrap by subtracting whole turns would lose everything.
+        let x = theta.broadcast_add(&wrap_angle(self.loc())?)?;
+        wrap_angle(&x)
     }
 
     // κ (cos(x − loc) − 1) − ln(2π i0e(κ))
@@ -168,6 +168,28 @@ impl Distribution for VonMises {
 
 /// θ itself on [−π, π], else θ less the whole turns that bring it into [−π, π).
 /// The turns carry no gradient, so d(result)/dθ = 1.
+/// `x` wrapped into [−π, π) by an exact floating remainder in f64 (`rem_euclid`, which
+/// has no rounding error, unlike x − 2π·⌊(x + π)/2π⌋ for large |x|); the whole turns
+/// carry no gradient, so d/dx = 1.
+fn wrap_angle(x: &Tensor) -> Result<Tensor> {
+    apply1(
+        x,
+        Map1 {
+            name: "von_mises_wrap_angle",
+            f: |x: f64| {
+                let r = (x + PI).rem_euclid(2.0 * PI) - PI;
+                // rem_euclid may return 2π itself for tiny negative x + π.
+                if r >= PI {
+                    r - 2.0 * PI
+                } else {
+                    r
+                }
+            },
+            bwd: Some(|_x, _y, g| Ok(g.clone())),
+        },
+    )
+}
+
 fn reduce_angle(theta: &Tensor) -> Result<Tensor> {
     let turns = ((theta + PI)? / (2.0 * PI))?.floor()?.detach();
     // Keep θ = π as is (F(π) = 1, the end of the arc), so values in [loc − π, loc + π]
