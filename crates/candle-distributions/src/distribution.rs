@@ -27,11 +27,13 @@
 //! Values passed to `log_prob`, `cdf` and `icdf` are first broadcast against
 //! `batch_shape ++ event_shape` (the trailing `event_shape` dimensions must match
 //! exactly; a mismatch is [`Error::Shape`]), then checked against the support. They
-//! are converted to the distribution's dtype: integer tensors (u8, u32, i64) are cast,
-//! f32 and f64 values are rounded to it, and results are in the distribution's dtype.
-//! This differs from torch for one case: an f64 tensor value with dimensions given to
-//! an f32 distribution gives f32 results here (torch would promote to f64); build the
-//! distribution in f64 to evaluate in f64.
+//! then follow torch's promotion: an f64 value given to an f32 distribution is
+//! evaluated in f64 (the parameters are widened, the value is not rounded) and the
+//! results are f64, when the value has dimensions or when the parameters have none
+//! (all 0-dim); a 0-dim f64 value against dimensioned f32 parameters gives f32
+//! results, as a 0-dim tensor does not promote a dimensioned one. f32 values given to
+//! an f64 distribution are widened exactly; integer tensors (u8, u32, i64) are cast to
+//! the distribution's dtype. Gradients reach the parameters in their own dtype.
 //!
 //! # Sizes
 //!
@@ -617,6 +619,19 @@ pub(crate) fn checked_argument(
     Ok(v)
 }
 
+/// The dtype of the results of `log_prob`/`cdf`/`icdf` for an argument `value` of a
+/// distribution of dtype `dist_dtype` (torch's promotion, see the module docs): an
+/// f64 value promotes an f32 distribution to f64 when it has dimensions, or when the
+/// parameters have none (all 0-dim: the same category, so the wider dtype wins); a
+/// 0-dim f64 value against dimensioned f32 parameters does not, nor does any other
+/// dtype (integers are cast to the distribution's dtype).
+pub(crate) fn result_dtype(dist_dtype: DType, batch_shape: &[usize], value: &Tensor) -> DType {
+    match (dist_dtype, value.dtype()) {
+        (DType::F32, DType::F64) if value.rank() > 0 || batch_shape.is_empty() => DType::F64,
+        _ => dist_dtype,
+    }
+}
+
 /// Reads a scalar-like tensor on the host (for tests and displays).
 pub fn to_f64_vec(t: &Tensor) -> Result<Vec<f64>> {
     host_f64(t)
@@ -790,7 +805,8 @@ impl Params {
         )
     }
 
-    /// A `log_prob`/`cdf` argument in the parameters' dtype, broadcast with
+    /// A `log_prob`/`cdf` argument in the result dtype ([`Params::result_dtype`]:
+    /// the parameters' dtype, or f64 for an f64 value that promotes), broadcast with
     /// `batch_shape` and then, when validating, checked against `support`.
     pub fn value(&self, value: &Tensor, support: &Constraint) -> Result<Tensor> {
         self.argument("value", value, support)
@@ -803,10 +819,20 @@ impl Params {
             value,
             &self.batch_shape,
             &[],
-            self.dtype(),
+            self.result_dtype(value),
             self.device(),
             self.validate.then_some(domain),
         )
+    }
+
+    /// The dtype of results for the argument `value` ([`result_dtype`]).
+    pub fn result_dtype(&self, value: &Tensor) -> DType {
+        result_dtype(self.dtype(), &self.batch_shape, value)
+    }
+
+    /// A result computed in f64 for the argument `arg`, in [`Params::result_dtype`].
+    pub fn out_for(&self, arg: &Tensor, t: Tensor) -> Result<Tensor> {
+        Ok(t.to_dtype(self.result_dtype(arg))?)
     }
 
     /// An `icdf` argument: as [`Params::value`] with the check q ∈ [0, 1].
@@ -823,8 +849,19 @@ impl Params {
         self.wide.get_or_init(|| {
             self.tensors
                 .iter()
-                // A conversion to f64 cannot fail for the float dtypes `new` admits.
-                .map(|t| t.to_dtype(DType::F64).unwrap_or_else(|_| t.clone()))
+                .map(|t| {
+                    // Converted before it is broadcast: the broadcast's backward then sums
+                    // the per-element gradients in f64 and rounds the total once, where
+                    // an f32 sum of terms of 1e39 (scale 1e-40) would overflow to +∞
+                    // and −∞ and give NaN. A conversion to f64 cannot fail for the float
+                    // dtypes `new` admits.
+                    let wide = |t: &Tensor| -> candle_core::Result<Tensor> {
+                        crate::special::kernel::unbroadcast(t)?
+                            .to_dtype(DType::F64)?
+                            .broadcast_as(t.dims())
+                    };
+                    wide(t).unwrap_or_else(|_| t.clone())
+                })
                 .collect()
         })
     }

@@ -2,6 +2,9 @@
 //! (or the correct ±∞), cdf in [0, 1] and monotone, gradients not NaN. Reference values
 //! are from mpmath (50 digits) / scipy.special.betainc, or closed-form limits.
 
+// Reference values keep mpmath's printed digits.
+#![allow(clippy::excessive_precision)]
+
 mod common;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::special::beta::{beta_implicit_grad, betainc_pair};
@@ -284,4 +287,191 @@ fn lbeta_of_huge_parameters_does_not_overflow() {
             "lbeta({a:e}, {b:e}) = {got:e}, want {want:e}"
         );
     }
+}
+
+/// Beta(f64::MAX, f64::MAX) and Beta(1e300, 1e300): the log density at the mode and
+/// the entropy were −∞ − (−∞) = NaN (the terms (a − 1) ln x overflow with one sign and
+/// ln B(a, b) with the other). References: mpmath at 700 digits,
+/// (2a − 2) ln ½ − ln B(a, a) and ln B − 2(a − 1)ψ(a) + (2a − 2)ψ(2a).
+#[test]
+fn beta_log_prob_and_entropy_near_f64_max() {
+    let d = Beta::from_scalars(f64::MAX, f64::MAX, DType::F64, &Device::Cpu).unwrap();
+    let lp = vec(&d.log_prob(&t(&[0.5])).unwrap())[0];
+    close(lp, 355.012_138_684_327_24, 1e-13, "log p(½)");
+    let h = vec(&d.entropy().unwrap())[0];
+    close(h, -354.512_138_684_327_24, 1e-13, "entropy");
+    // Away from the mode: (a − 1) ln(0.3·0.7) − ln B, finite (mpmath); 0 at the ends.
+    let lp = vec(&d.log_prob(&t(&[0.3, 0.0, 1.0])).unwrap());
+    close(lp[0], -3.134_338_871_101_586_8e307, 1e-13, "log p(0.3)");
+    assert!(lp[1..].iter().all(|v| *v == f64::NEG_INFINITY), "{lp:?}");
+    let d = Beta::from_scalars(1e300, 1e300, DType::F64, &Device::Cpu).unwrap();
+    close(
+        vec(&d.entropy().unwrap())[0],
+        -345.008_546_186_742_1,
+        1e-13,
+        "entropy(1e300, 1e300)",
+    );
+}
+
+/// ∂ log p/∂a at a = b = 5e-324, x = ½: ln ½ + ψ(2a) − ψ(a) ≈ 1/(2a) = 1.012e323
+/// (mpmath), beyond f64::MAX: +∞; ψ(2a) − ψ(a) was −∞ − (−∞) = NaN. At a = b = 1e-300
+/// the same difference is finite: 1/(2a) + ln ½ + O(1e-300) = 5e299.
+#[test]
+fn beta_log_prob_gradient_at_subnormal_concentrations() {
+    let tiny = f64::from_bits(1);
+    let a = Var::new(&[tiny], &Device::Cpu).unwrap();
+    let b = Var::new(&[tiny], &Device::Cpu).unwrap();
+    let d = Beta::new(a.as_tensor(), b.as_tensor()).unwrap();
+    let g = d
+        .log_prob(&t(&[0.5]))
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    for v in [&a, &b] {
+        assert_eq!(vec(g.get(v).unwrap())[0], f64::INFINITY);
+    }
+    let a = Var::new(&[1e-300], &Device::Cpu).unwrap();
+    let d = Beta::new(a.as_tensor(), &t(&[1e-300])).unwrap();
+    let g = d
+        .log_prob(&t(&[0.5]))
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    close(vec(g.get(&a).unwrap())[0], 5e299, 1e-15, "∂ log p/∂a");
+}
+
+/// I_x(a, b) with b subnormal and a = 1e-8: almost all mass at 1, a tail of order
+/// b/a·… everywhere below. The fraction on the complement side returned that tail as
+/// 0 at x = 1 − ε while the direct side kept 2.2e-300 at x = ½ (cdf decreasing).
+/// Reference: mpmath.betainc (regularized, 50 digits).
+#[test]
+fn beta_cdf_with_one_subnormal_concentration_is_monotone() {
+    let a = 9.999_999_939_225_29e-9; // 1e-8 as f32
+    let b = f64::MIN_POSITIVE;
+    let d = Beta::from_scalars(a, b, DType::F64, &Device::Cpu).unwrap();
+    let xs = [0.5, 0.999, 1.0 - f64::EPSILON / 2.0];
+    let want = [
+        2.225_073_872_030_023e-300,
+        2.225_074_025_710_418e-300,
+        2.225_074_689_450_969e-300,
+    ];
+    let f = vec(&d.cdf(&t(&xs)).unwrap());
+    for ((x, got), want) in xs.iter().zip(&f).zip(want) {
+        close(*got, want, 1e-9, &format!("I_{x}"));
+    }
+    assert!(f.windows(2).all(|w| w[0] <= w[1]), "{f:?}");
+}
+
+/// Dirichlet entropy with a concentration near f64::MAX beside moderate ones: ln B(α)
+/// was ∞ − ∞ (ln Γ(α₀) and ln Γ(α₁) overflow) and (α₁ − 1)(ψ(α₀) − ψ(α₁)) ≈ α₂ + α₃
+/// was lost to α₀ rounding to α₁. Reference: mpmath at 700 digits.
+#[test]
+fn dirichlet_entropy_with_dominant_concentration() {
+    for (a1, want) in [
+        (f64::MAX, -1_416.474_505_101_887_5),
+        (1e300, -1_378.460_135_111_546_9),
+    ] {
+        let d = Dirichlet::new(&t(&[a1, 1.5, 2.5])).unwrap();
+        close(vec(&d.entropy().unwrap())[0], want, 1e-12, "entropy");
+    }
+    // With a subnormal third entry: the entropy is −∞ (−1/α₃ dominates), not NaN.
+    let d = Dirichlet::new(&t(&[f64::MAX, 2.5, f64::from_bits(1)])).unwrap();
+    assert_eq!(vec(&d.entropy().unwrap())[0], f64::NEG_INFINITY);
+    let x = t(&[
+        1.0 - f64::EPSILON / 2.0,
+        f64::MIN_POSITIVE,
+        f64::MIN_POSITIVE,
+    ]);
+    let lp = vec(&d.log_prob(&x).unwrap())[0];
+    assert!(lp.is_finite(), "log_prob = {lp}");
+}
+
+/// ∂ Σ log p/∂α with α = [5e-324, 2.2e-308]: α₀ is subnormal too and the summed
+/// ψ-gradients overflow with opposite signs (5ψ(α₀) ≈ −2.2e308 against −5ψ(α₂)): NaN,
+/// at fixed values and through `rsample` draws alike. The true values at x = [½, ½]
+/// (5 rows): 5(ln ½ − ψ(α_k) + ψ(α₀)) = 1.01e324 (beyond f64::MAX: +∞) and
+/// 4.9896e292 (mpmath). The draws sit at the clamp bounds [tiny, 1 − ε/2], where the
+/// pathwise part is 0, so the same values come back from them.
+#[test]
+fn dirichlet_log_prob_gradient_with_subnormal_concentrations() {
+    let alpha = Var::new(&[f64::from_bits(1), f64::MIN_POSITIVE], &Device::Cpu).unwrap();
+    let d = Dirichlet::new(alpha.as_tensor()).unwrap();
+    let fixed = t(&[0.5, 0.5]).unsqueeze(0).unwrap().repeat((5, 1)).unwrap();
+    let drawn = d.rsample(&[5], &mut Generator::new(3)).unwrap();
+    for x in [fixed, drawn] {
+        let g = d
+            .log_prob(&x)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g = vec(g.get(&alpha).unwrap());
+        assert_eq!(g[0], f64::INFINITY, "{g:?}");
+        close(g[1], 4.989_600_773_836_798e292, 1e-12, "∂/∂α₂");
+    }
+}
+
+/// Concentrations summing past f64::MAX (two near f64::MAX): ln B(α) < −f64::MAX and
+/// log_prob and entropy were −∞ − (−∞) = NaN. References: mpmath at 700 digits, the
+/// value projected onto the simplex ([½ − ½e-300, 1e-300, ½ − ½e-300]). An empty batch
+/// is no panic.
+#[test]
+fn dirichlet_with_overflowing_total() {
+    let d = Dirichlet::new(&t(&[f64::MAX, 2.5, f64::MAX])).unwrap();
+    close(
+        vec(&d.entropy().unwrap())[0],
+        -1_063.258_050_848_766_1,
+        1e-12,
+        "entropy",
+    );
+    let lp = vec(&d.log_prob(&t(&[0.5, 1e-300, 0.5])).unwrap())[0];
+    close(lp, -359_537_532.218_648_97, 1e-12, "log_prob");
+    let d = Dirichlet::new(&t(&[f64::MAX, 0.5, 1e300])).unwrap();
+    close(
+        vec(&d.entropy().unwrap())[0],
+        -1_072.668_113_388_449_2,
+        1e-12,
+        "entropy",
+    );
+    let empty = Tensor::zeros((0, 3), DType::F64, &Device::Cpu).unwrap();
+    let d = Dirichlet::new(&empty).unwrap();
+    assert_eq!(d.entropy().unwrap().dims(), &[0]);
+    let x = Tensor::zeros((2, 0, 3), DType::F64, &Device::Cpu).unwrap();
+    assert_eq!(d.log_prob(&x).unwrap().dims(), &[2, 0]);
+}
+
+/// A value on a face of the simplex where one coordinate's term is a pole (α₁ < 1) and
+/// another's a zero (α₃ > 1): (α₁ − 1) ln 0 + (α₃ − 1) ln 0 was ∞ − ∞. The density has
+/// no limit there; the diagonal one (zero coordinates shrinking together) is taken:
+/// exponent Σ(α_k − 1) = 5 − 1e-40 > 0, so −∞.
+#[test]
+fn dirichlet_log_prob_on_a_face_with_pole_and_zero() {
+    let d = Dirichlet::new(&t(&[1e-40, f64::MAX, 7.0])).unwrap();
+    let lp = vec(&d.log_prob(&t(&[0.0, 1.0, 0.0])).unwrap())[0];
+    assert_eq!(lp, f64::NEG_INFINITY);
+}
+
+/// As above with the exponent 1e-40 − 1 + (2 − 1) = 1e-40 > 0, which a left-to-right
+/// sum rounds to 0: still −∞.
+#[test]
+fn dirichlet_log_prob_on_a_face_with_balanced_pole_and_zero() {
+    let d = Dirichlet::new(&t(&[1e-40, 2.0, f64::MAX])).unwrap();
+    let lp = vec(&d.log_prob(&t(&[0.0, 0.0, 1.0])).unwrap())[0];
+    assert_eq!(lp, f64::NEG_INFINITY);
+}
+
+/// A face where the pole and the zero balance exactly ((0.5 − 1) + (1.5 − 1) = 0): the
+/// diagonal limit is finite, the density of the remaining coordinate with the face's
+/// terms dropped, here −ln B(0.5, 1.5, 1e300) (the last term (1e300 − 1) ln 1 = 0).
+/// Reference: mpmath, −(ln Γ(½) + ln Γ(1.5) + ln Γ(1e300) − ln Γ(1e300 + 2)).
+#[test]
+fn dirichlet_log_prob_on_a_balanced_face() {
+    let d = Dirichlet::new(&t(&[0.5, 1.5, 1e300])).unwrap();
+    let lp = vec(&d.log_prob(&t(&[0.0, 0.0, 1.0])).unwrap())[0];
+    close(lp, 1_381.099_473_091_138, 1e-12, "log p");
 }

@@ -340,3 +340,74 @@ fn generalized_pareto_extreme_gradients() {
         }
     }
 }
+
+/// F(1e-8, 1e-40): I_z(d₁/2, d₂/2) with d₂/2 ≤ 1e-20 and d₁/2 small is a tail of about
+/// 1e-32 everywhere short of ∞; the fraction on the complement side (past the mean)
+/// rounded it to 0, so the cdf fell from 1e-32 at x = 1e-300 to 0 at x = ¼.
+/// Reference: mpmath.betainc at z = d₁x/(d₁x + d₂).
+#[test]
+fn fisher_snedecor_cdf_monotone_for_tiny_df() {
+    let d = fs(1e-8, 1e-40);
+    let xs = [1e-300, 0.25, 1e10];
+    let want = [
+        9.999_969_145_407_353e-33,
+        1.000_000_361_482_143e-32,
+        1.000_000_483_542_869_4e-32,
+    ];
+    let f: Vec<f64> = xs.iter().map(|&x| s(d.cdf(&t(x)).unwrap())).collect();
+    for ((x, got), want) in xs.iter().zip(&f).zip(want) {
+        close(*got, want, 1e-9, &format!("cdf({x})"));
+    }
+}
+
+/// F(d₁, d₂) with subnormal degrees of freedom: d/2 rounds to 0 and both Gamma
+/// log-draws overflow to −∞, so draws were NaN. Now every draw is a positive finite
+/// number, and the draw is above 1 with probability d₁/(d₁ + d₂) (½ here): 4000
+/// draws, 5 standard errors (0.04).
+#[test]
+fn fisher_snedecor_draws_for_subnormal_df() {
+    use candle_distributions::Generator;
+    let n = 4000;
+    for (d1, d2, p_up) in [(SUB, SUB, 0.5), (f64::MIN_POSITIVE, SUB, 1.0)] {
+        let d = fs(d1, d2);
+        let x = d.sample(&[n], &mut Generator::new(7)).unwrap();
+        let x = x.to_vec1::<f64>().unwrap();
+        assert!(x.iter().all(|v| v.is_finite() && *v > 0.0), "F({d1}, {d2})");
+        let up = x.iter().filter(|v| **v > 1.0).count() as f64 / n as f64;
+        assert!((up - p_up).abs() <= 0.04, "F({d1}, {d2}): P(x > 1) ≈ {up}");
+        let lp = d.log_prob(&Tensor::new(x.as_slice(), &Device::Cpu).unwrap());
+        assert!(lp.is_ok(), "{lp:?}");
+    }
+}
+
+/// Student t with a subnormal scale: per value, ∂/∂loc = ±(ν+1)y/((ν+y²)σ) and the
+/// ∂/∂σ terms overflow with both signs, and their sums were ∞ − ∞. At y = ±1 with
+/// ν = 1 the exact sums are 0 (∂/∂loc: +1/σ − 1/σ; ∂/∂σ: each −(1 − 2·½)/σ = 0).
+#[test]
+fn student_t_log_prob_gradients_with_subnormal_scale() {
+    let df = Var::new(1.0f64, &Device::Cpu).unwrap();
+    let loc = Var::new(0.0f64, &Device::Cpu).unwrap();
+    let scale = Var::new(SUB, &Device::Cpu).unwrap();
+    let d = StudentT::new(df.as_tensor(), loc.as_tensor(), scale.as_tensor()).unwrap();
+    let x = Tensor::new(&[SUB, -SUB], &Device::Cpu).unwrap();
+    let g = d
+        .log_prob(&x)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert_eq!(s(g.get(&loc).unwrap().clone()), 0.0);
+    assert_eq!(s(g.get(&scale).unwrap().clone()), 0.0);
+    let gd = s(g.get(&df).unwrap().clone());
+    assert!(gd.is_finite(), "∂/∂ν = {gd}");
+    // One value above loc: ∂/∂loc = +(ν+1)y/((ν+y²)σ) = 1/σ overflows: +∞ (not NaN).
+    let g = d
+        .log_prob(&Tensor::new(&[SUB], &Device::Cpu).unwrap())
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert_eq!(s(g.get(&loc).unwrap().clone()), f64::INFINITY);
+}

@@ -5,7 +5,7 @@ use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::beta_rsample;
-use crate::special::{betainc, digamma, lbeta, xlogy};
+use crate::special::{betainc, trigamma};
 use candle_core::Tensor;
 
 /// The Beta distribution with `concentration1` a > 0 and `concentration0` b > 0
@@ -88,30 +88,46 @@ impl Distribution for Beta {
         beta_rsample(&a, &b, rng.next_draw())
     }
 
-    // (a − 1) ln x + (b − 1) ln(1 − x) − ln B(a, b)
+    // (a − 1) ln x + (b − 1) ln(1 − x) − ln B(a, b), one fused kernel
+    // (`beta_log_density`: finite also where the terms overflow, a, b ≈ f64::MAX).
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
         let x = self.p.wide_value(value, &Constraint::UnitInterval)?;
         let a = self.p.w_at(0, &x)?;
         let b = self.p.w_at(1, &x)?;
-        let t = (xlogy(&(&a - 1.0)?, &x)? + xlogy(&(&b - 1.0)?, &(1.0 - &x)?)?)?;
-        self.p.out((t - lbeta(&a, &b)?)?)
+        self.p.out_for(value, beta_log_density(&a, &b, &x)?)
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
         let x = self.p.wide_value(value, &Constraint::UnitInterval)?;
-        self.p
-            .out(betainc(&self.p.w_at(0, &x)?, &self.p.w_at(1, &x)?, &x)?)
+        self.p.out_for(
+            value,
+            betainc(&self.p.w_at(0, &x)?, &self.p.w_at(1, &x)?, &x)?,
+        )
     }
 
-    // ln B(a, b) + (a − 1)(ψ(a + b) − ψ(a)) + (b − 1)(ψ(a + b) − ψ(b)): the textbook
-    // grouping −(b − 1)ψ(b) + (a + b − 2)ψ(a + b) is ∞ − ∞ for b near f64::MAX. Where
-    // b ≫ a the difference ψ(a + b) − ψ(b) ≈ a/b rounds to 0 once b·ε > a, so the
-    // term (b − 1)(…) ≈ a is lost there (absolute error ≤ a, against |H| ≳ ln b).
+    // ln B(a, b) + (a − 1)(ψ(a + b) − ψ(a)) + (b − 1)(ψ(a + b) − ψ(b)) by the scalar
+    // kernel `crate::special::beta::beta_entropy` (digamma differences without
+    // cancellation; for a, b ≥ 10 the large logarithms cancelled analytically, where
+    // the sum was −∞ + ∞ near f64::MAX). ∂H/∂a = (a − 1)(ψ′(a + b) − ψ′(a)) +
+    // (b − 1)ψ′(a + b), and alike for b.
     fn entropy(&self) -> Result<Tensor> {
-        let (a, b) = (self.p.w(0), self.p.w(1));
-        let psi_ab = digamma(&(a + b)?)?;
-        let t = (lbeta(a, b)? + ((a - 1.0)? * (&psi_ab - digamma(a)?)?)?)?;
-        self.p.out((t + ((b - 1.0)? * (&psi_ab - digamma(b)?)?)?)?)
+        use crate::special::beta as sb;
+        use crate::special::kernel::{apply2, Map2};
+        type Grads = (Option<Tensor>, Option<Tensor>);
+        fn bwd(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> candle_core::Result<Grads> {
+            let ts = trigamma(&(a + b)?)?;
+            let ga = (((a - 1.0)? * (&ts - trigamma(a)?)?)? + ((b - 1.0)? * &ts)?)?;
+            let gb = (((b - 1.0)? * (&ts - trigamma(b)?)?)? + ((a - 1.0)? * &ts)?)?;
+            Ok((Some((g * ga)?), Some((g * gb)?)))
+        }
+        let (f, name) = (sb::beta_entropy, "beta_entropy");
+        let op = Map2 {
+            name,
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        };
+        self.p.out(apply2(self.p.w(0), self.p.w(1), op)?)
     }
 
     fn mean(&self) -> Result<Tensor> {
@@ -156,4 +172,52 @@ fn share(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let direct = (a / &s)?;
     let scaled = ((b / a)? + 1.0)?.recip()?;
     Ok(s.lt(f64::INFINITY)?.where_cond(&direct, &scaled)?)
+}
+
+/// The Beta(a, b) log density elementwise
+/// ([`crate::special::beta::beta_log_density`]), with gradients
+/// ln x + ψ(a + b) − ψ(a), ln(1 − x) + ψ(a + b) − ψ(b) and (a − 1)/x − (b − 1)/(1 − x),
+/// each from a scalar kernel that stays finite at the extremes (subnormal or
+/// near-f64::MAX concentrations). The gradients are not differentiable again.
+fn beta_log_density(a: &Tensor, b: &Tensor, x: &Tensor) -> Result<Tensor> {
+    use crate::special::beta as sb;
+    use crate::special::kernel::{apply3, apply3_pair, Map3};
+    type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn bwd(
+        a: &Tensor,
+        b: &Tensor,
+        x: &Tensor,
+        _y: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<Grads> {
+        let f = sb::beta_log_density_dab;
+        let (da, db) = apply3_pair(a, b, x, "beta_log_density_dab", f, f)?;
+        let f = sb::beta_log_density_dx;
+        let name = "beta_log_density_dx";
+        let dx = apply3(
+            a,
+            b,
+            x,
+            Map3 {
+                name,
+                f,
+                f32: f,
+                bwd: None,
+            },
+        )?;
+        Ok((Some((g * da)?), Some((g * db)?), Some((g * dx)?)))
+    }
+    let f = sb::beta_log_density;
+    let name = "beta_log_density";
+    apply3(
+        a,
+        b,
+        x,
+        Map3 {
+            name,
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
 }

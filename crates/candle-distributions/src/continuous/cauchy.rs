@@ -11,6 +11,18 @@ pub struct StandardCauchy;
 
 const LN_PI: f64 = 1.144_729_885_849_400_2;
 
+/// ln(1 + z²), as 2 ln|z| beyond |z| = 1e8 (where 1/z² is below half an ulp of 1):
+/// z² overflows for |z| > 1.3e154, which made the log density −∞ where it is about
+/// −2 ln|z|.
+pub(crate) fn ln_1p_sq(z: f64) -> f64 {
+    let a = z.abs();
+    if a > 1e8 {
+        2.0 * a.ln()
+    } else {
+        (z * z).ln_1p()
+    }
+}
+
 impl StandardForm for StandardCauchy {
     type Kind = LocScaleKind;
     const NAME: &'static str = "Cauchy";
@@ -31,7 +43,11 @@ impl StandardForm for StandardCauchy {
     }
 
     fn log_density_scalar(z: f64) -> f64 {
-        -(z * z).ln_1p() - LN_PI
+        -ln_1p_sq(z) - LN_PI
+    }
+
+    fn log_density_beyond(dx: f64, ln_scale: f64) -> f64 {
+        -LN_PI - 2.0 * dx.abs().ln() + ln_scale
     }
 
     fn cdf_scalar(z: f64) -> f64 {

@@ -521,8 +521,10 @@ impl Distribution for ContinuousBernoulli {
         let neg_ln_lam = special::softplus(&l.neg()?)?;
         let neg_ln_1m = special::softplus(&l)?;
         let lp = (cb_log_norm(&l)? - ((&x * neg_ln_lam)? + ((1.0 - &x)? * neg_ln_1m)?)?)?;
-        self.params
-            .out(inside.where_cond(&lp, &filled(&lp, f64::NEG_INFINITY)?)?)
+        self.params.out_for(
+            value,
+            inside.where_cond(&lp, &filled(&lp, f64::NEG_INFINITY)?)?,
+        )
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
@@ -532,13 +534,14 @@ impl Distribution for ContinuousBernoulli {
         let safe = inside.where_cond(&x, &x.zeros_like()?)?;
         let f = cb_cdf(&safe, &l)?;
         let outer = x.lt(0.0)?.where_cond(&x.zeros_like()?, &x.ones_like()?)?;
-        self.params.out(inside.where_cond(&f, &outer)?)
+        self.params.out_for(value, inside.where_cond(&f, &outer)?)
     }
 
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        let arg = q;
         let q = self.params.probability(q)?.to_dtype(DType::F64)?;
         let l = self.l_like(&q)?;
-        self.params.out(cb_icdf(&q, &l)?)
+        self.params.out_for(arg, cb_icdf(&q, &l)?)
     }
 
     // m(L) softplus(−L) + m(−L) softplus(L) − ln C(L): the same as torch's

@@ -30,6 +30,12 @@ impl StandardForm for StandardExponential {
         Constraint::NonNegative
     }
 
+    // Every method works from the rate: 1/rate is ∞ for a subnormal rate, where
+    // `0·∞` would make icdf(0), the entropy and the gradients NaN.
+    fn rate(p: &[Tensor]) -> Option<Tensor> {
+        Some(p[0].clone())
+    }
+
     fn log_density(z: &Tensor) -> Result<Tensor> {
         Ok((z.neg()? + log_indicator(z, Some(0.0), None)?)?)
     }
@@ -62,7 +68,11 @@ impl StandardForm for StandardExponential {
 /// The exponential distribution with rate λ.
 ///
 /// Density `p(x) = λ e^{−λx}` on x ≥ 0; `rate > 0`. Mean `1/λ`, variance `1/λ²`. A
-/// scale family with scale `1/λ`, so `rsample` is `ε/λ` with ε ~ Exp(1).
+/// scale family with scale `1/λ`, so `rsample` is `ε/λ` with ε ~ Exp(1). Computed from λ
+/// directly (`log_prob = ln λ − λx`, `icdf(q) = −ln(1 − q)/λ`, entropy `1 − ln λ`), so a
+/// subnormal rate, whose scale 1/λ is ∞, gives the limits: `scale()`, mean and stddev
+/// +∞, finite entropy and log densities, and draws that overflow to +∞ only where
+/// ε/λ does.
 ///
 /// ```
 /// use candle_core::{Device, Tensor};

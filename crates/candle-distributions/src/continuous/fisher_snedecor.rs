@@ -70,6 +70,13 @@ impl FisherSnedecor {
     }
 }
 
+/// Whether any degrees of freedom are small enough (≤ 1e-300) for both Gamma
+/// log-draws of `rsample` to overflow to −∞ at once.
+fn tiny_df(d: &Tensor) -> Result<bool> {
+    let v = d.flatten_all()?.to_vec1::<f64>()?;
+    Ok(v.iter().any(|&x| x <= 1e-300))
+}
+
 fn nan_unless(cond: Tensor, v: Tensor) -> Result<Tensor> {
     let nan = (v.ones_like()? * f64::NAN)?;
     Ok(cond.where_cond(&v, &nan)?)
@@ -92,9 +99,29 @@ impl Distribution for FisherSnedecor {
         // ratio overflows, and gradients through G₁, G₂ meet 0 · ∞.
         let d1 = self.p.w(0).broadcast_as(shape.as_slice())?;
         let d2 = self.p.w(1).broadcast_as(shape.as_slice())?;
-        let l1 = standard_gamma_ln_rsample(&(&d1 * 0.5)?, rng.next_draw())?;
-        let l2 = standard_gamma_ln_rsample(&(&d2 * 0.5)?, rng.next_draw())?;
-        let l = ((l1 - l2)? + (d2.log()? - d1.log()?)?)?;
+        let tiny = tiny_df(self.p.w(0))? || tiny_df(self.p.w(1))?;
+        let (mut a1, mut a2) = ((&d1 * 0.5)?, (&d2 * 0.5)?);
+        if tiny {
+            // d/2 rounds to 0 for d = 5e-324; the smallest positive shape stands in
+            // (ln G = ln U/α overflows to −∞ for either).
+            a1 = a1.maximum(f64::from_bits(1))?;
+            a2 = a2.maximum(f64::from_bits(1))?;
+        }
+        let l1 = standard_gamma_ln_rsample(&a1, rng.next_draw())?;
+        let l2 = standard_gamma_ln_rsample(&a2, rng.next_draw())?;
+        let mut l = ((l1 - l2)? + (d2.log()? - d1.log()?)?)?;
+        if tiny {
+            // For d ≲ 1e-307 both ln Gᵢ ≈ −Eᵢ/αᵢ (Eᵢ standard exponential) can overflow
+            // to −∞, and l is ∞ − ∞. The draw is then beyond the range on one side or
+            // the other: above 1 exactly when E₁/α₁ < E₂/α₂, which has probability
+            // α₁/(α₁ + α₂) = d₁/(d₁ + d₂); that side is drawn with a fresh uniform (one
+            // extra generator draw, only for such parameters) and clamped by `exp_draw`.
+            let u = rng.uniform(&shape, candle_core::DType::F64, l.device())?;
+            let p_up = (&d1 / (&d1 + &d2)?)?;
+            let big = (l.ones_like()? * f64::MAX)?;
+            let side = u.lt(&p_up)?.where_cond(&big, &big.neg()?)?;
+            l = l.ne(&l)?.where_cond(&side, &l)?;
+        }
         exp_draw(&l, self.dtype())
     }
 
@@ -103,9 +130,10 @@ impl Distribution for FisherSnedecor {
         let x = self.p.wide_value(value, &Constraint::Positive)?;
         let (d1, d2) = (self.p.w_at(0, &x)?, self.p.w_at(1, &x)?);
         // x = ∞: −∞ with zero gradients (the formula meets ∞ − ∞ there).
-        self.p.out(finite_or(&x, f64::NEG_INFINITY, |x| {
-            log_density(x, &d1, &d2)
-        })?)
+        self.p.out_for(
+            value,
+            finite_or(&x, f64::NEG_INFINITY, |x| log_density(x, &d1, &d2))?,
+        )
     }
 
     // I_z(d₁/2, d₂/2) with z = d₁x/(d₁x + d₂) and 1 − z = d₂/(d₁x + d₂) both formed
@@ -124,7 +152,7 @@ impl Distribution for FisherSnedecor {
                 bwd: Some(f_cdf_bwd),
             },
         )?;
-        self.p.out(f)
+        self.p.out_for(value, f)
     }
 
     // ln(d₂/d₁) + ln B(d₁/2, d₂/2) + (1 − d₁/2)ψ(d₁/2) − (1 + d₂/2)ψ(d₂/2)

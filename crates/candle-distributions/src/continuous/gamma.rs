@@ -201,13 +201,14 @@ impl Distribution for Gamma {
     // α ln β + (α − 1) ln x − βx − ln Γ(α)
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
         let x = self.p.wide_value(value, &Constraint::NonNegative)?;
-        self.p.out(self.log_prob_wide(&x)?)
+        self.p.out_for(value, self.log_prob_wide(&x)?)
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
         let x = self.p.wide_value(value, &Constraint::NonNegative)?;
         let bx = (&x * self.p.w_at(1, &x)?)?;
-        self.p.out(gammainc_p(&self.p.w_at(0, &x)?, &bx)?)
+        self.p
+            .out_for(value, gammainc_p(&self.p.w_at(0, &x)?, &bx)?)
     }
 
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {

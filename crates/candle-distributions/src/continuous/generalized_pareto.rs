@@ -5,7 +5,9 @@ use crate::continuous::student_t::standardize;
 use crate::distribution::{broadcast_shapes, params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
-use crate::special::kernel::{apply2, Map2};
+use crate::special::kernel::{
+    apply2, apply3, apply3_reducing, sum_ratio_to, unbroadcast, Map2, Map3,
+};
 use crate::special::{self};
 use candle_core::{DType, Tensor};
 
@@ -108,7 +110,10 @@ impl GeneralizedPareto {
     /// kernels run); `at_end`: at the upper end μ − σ/ξ, up to the rounding of that end
     /// to the dtype (a value equal to the rounded end counts as the end, and so does a
     /// point where 1 + ξz rounds to 0 or below).
-    fn standardize(&self, value: &Tensor) -> Result<(Tensor, Tensor, Tensor, Tensor, Tensor)> {
+    ///
+    /// With `scale_free`, z carries no gradient to σ (only to x and μ): `log_prob`
+    /// forms the whole σ-gradient in [`neg_log_scale`].
+    fn standardize(&self, value: &Tensor, scale_free: bool) -> Result<Standardized> {
         // The support's bounds have batch_shape: bring the value to the broadcast shape
         // before the check (when it does not broadcast, `Params::value` reports it).
         let value = match broadcast_shapes(value.dims(), self.batch_shape()) {
@@ -122,20 +127,53 @@ impl GeneralizedPareto {
         let hi = self.upper()?.broadcast_as(x.shape())?;
         let hi_rounded = self.params.out(hi.clone())?.to_dtype(DType::F64)?;
         // Snap values between the end and its rounding to the end.
-        let x = x.le(&hi_rounded)?.where_cond(&x.minimum(&hi)?, &x)?;
+        let x = x.le(&hi_rounded)?.where_cond(&at_most(&x, &hi)?, &x)?;
         let above_lo = x.ge(&loc)?;
         let z_all = ((&x - &loc)? / &scale)?.detach();
         let one_plus = ((&xi * &z_all)? + 1.0)?;
         let inside = above_lo.minimum(&x.lt(&hi)?)?.minimum(&one_plus.gt(0.0)?)?;
         let within = above_lo.minimum(&x.le(&hi)?)?;
         // within ∧ ¬inside (masks are 0/1 bytes)
-        let at_end = within.gt(&inside)?;
+        let off_kernel = within.gt(&inside)?;
+        // (ξ < 0 only: for ξ ≥ 0 the kernels fail only where z overflows, and the end
+        // is +∞.)
+        let band = off_kernel
+            .minimum(&x.lt(&hi)?)?
+            .minimum(&hi.lt(f64::INFINITY)?)?;
+        let at_end = off_kernel.gt(&band)?;
+        // In the band, 1 + ξz = (hi − x)/(hi − μ) > 0 with hi − x exact (the rounded end
+        // is the support's end): h = ln((hi − x)/(hi − μ))/ξ. No gradient there.
+        let r = ((&hi - &x)? / (&hi - &loc)?)?.detach();
+        let h_band = (r.log()? / &xi.detach())?;
         // Gradients flow only through values inside the support: outside (x = ±∞ or
         // beyond the end) z is constant, and differentiating (x − μ)/σ there met
         // 0 · ∞ = NaN even where the result was masked out.
         let x_in = inside.where_cond(&x, &loc)?;
-        let z = inside.where_cond(&standardize(&x_in, &loc, &scale)?, &z_all)?;
-        Ok((z, xi, scale, inside, at_end))
+        let z_in = if scale_free {
+            standardize_scale_free(&x_in, &loc, &scale)?
+        } else {
+            standardize(&x_in, &loc, &scale)?
+        };
+        let z = inside.where_cond(&z_in, &z_all)?;
+        Ok(Standardized {
+            z,
+            xi,
+            scale,
+            inside,
+            at_end,
+            band,
+            h_band,
+        })
+    }
+
+    /// `(σ/(1 − ξ), 1 − 2ξ, ξ < 1/2)` in f64, with ξ = 0 where the moments are infinite
+    /// (so that the unselected branch stays finite).
+    fn spread(&self) -> Result<(Tensor, Tensor, Tensor)> {
+        let (scale, xi) = (self.params.w(1), self.params.w(2));
+        let finite = xi.lt(0.5)?;
+        let safe = finite.where_cond(xi, &xi.zeros_like()?)?;
+        let r = (scale / (1.0 - &safe)?)?;
+        Ok((r, (1.0 - (&safe * 2.0)?)?, finite))
     }
 
     /// The quantile of f64 `q` without argument checks, in f64.
@@ -150,8 +188,30 @@ impl GeneralizedPareto {
         // is the upper end and log_prob of a draw passes validation. Rounding to the
         // dtype is monotone, so the rounded value stays below the rounded end.
         let hi = self.upper()?.broadcast_as(x.shape())?;
-        Ok(x.minimum(&hi)?)
+        at_most(&x, &hi)
     }
+}
+
+/// A `log_prob`/`cdf` argument in f64 and where it lies ([`GeneralizedPareto::standardize`]).
+struct Standardized {
+    /// (x − μ)/σ (differentiable inside the support, constant elsewhere).
+    z: Tensor,
+    /// ξ, σ broadcast to the value's shape.
+    xi: Tensor,
+    scale: Tensor,
+    /// Where the kernels run: μ ≤ x < end with 1 + ξz > 0.
+    inside: Tensor,
+    /// At the upper end (or snapped to it).
+    at_end: Tensor,
+    /// Below the (rounded) end, but so close that 1 + ξz rounds to 0 or below (ξ far
+    /// beyond −1, e.g. −3.4e38 with σ = f64::MAX): `h_band` holds h = ln(1 + ξz)/ξ
+    /// from 1 + ξz = (end − x)/(end − μ) there. Without it such points took the limit
+    /// at the end (+∞ for ξ < −1) where the log density is finite. Taking the rounded
+    /// end as exact costs the rounding of the end relative to end − x: at one ulp
+    /// below it ln(1 + ξz) may be off by up to ln 2 (0.7 at a log density of −673 for
+    /// ξ = −3.4e38, σ = f64::MAX), at k ulps by about 1/k.
+    band: Tensor,
+    h_band: Tensor,
 }
 
 /// σ/ξ with gradients g/ξ and −(g·(σ/ξ))/ξ in that order: the quotient rule's
@@ -165,7 +225,7 @@ fn end_offset(scale: &Tensor, xi: &Tensor) -> Result<Tensor> {
         g: &Tensor,
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
         let _ = scale;
-        Ok((Some((g / xi)?), Some(((g * r)? / xi)?.neg()?)))
+        Ok((Some((g / xi)?), Some((times(g, r)? / xi)?.neg()?)))
     }
     let f = |s: f64, x: f64| s / x;
     apply2(
@@ -173,6 +233,120 @@ fn end_offset(scale: &Tensor, xi: &Tensor) -> Result<Tensor> {
         xi,
         Map2 {
             name: "gpd_end_offset",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// g·d with 0·d = 0 for every d, ±∞ included: the chain rule's product of an upstream
+/// gradient with a local derivative. A zero upstream gradient (an unselected
+/// `where_cond` branch, a `minimum` that split its gradient, or σ·½ underflowing for
+/// σ = 5e-324) meets derivatives that are ±∞ at extreme ξ (∂e/∂ξ for ξw > 709, σ/ξ for
+/// subnormal ξ), and g·d was NaN. One kernel pass, with the same rule for its own
+/// gradients.
+fn times(g: &Tensor, d: &Tensor) -> CResult<Tensor> {
+    fn f(a: f64, b: f64) -> f64 {
+        if a == 0.0 || b == 0.0 {
+            0.0
+        } else {
+            a * b
+        }
+    }
+    fn bwd(
+        a: &Tensor,
+        b: &Tensor,
+        _r: &Tensor,
+        g: &Tensor,
+    ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+        Ok((Some(times(g, b)?), Some(times(g, a)?)))
+    }
+    apply2(
+        g,
+        d,
+        Map2 {
+            name: "gpd_times",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+    .map_err(candle_core::Error::wrap)
+}
+
+/// min(x, hi) by selection, whose gradient goes whole to the selected side. candle's
+/// `minimum` multiplies the upstream gradient by 0/1 masks (and halves it at ties):
+/// an infinite gradient of x (σ = 5e-324) became 0·∞ = NaN on the side of hi, and a
+/// halved one underflowed (σ·½ = 0 for σ = 5e-324).
+fn at_most(x: &Tensor, hi: &Tensor) -> Result<Tensor> {
+    Ok(x.gt(hi)?.where_cond(hi, x)?)
+}
+
+/// z = (x − μ)/σ with gradients g/σ in x and −g/σ in μ, and none in σ (see
+/// [`neg_log_scale`]).
+fn standardize_scale_free(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Result<Tensor> {
+    type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn f(x: f64, loc: f64, scale: f64) -> f64 {
+        (x - loc) / scale
+    }
+    fn bwd(_x: &Tensor, _loc: &Tensor, scale: &Tensor, _z: &Tensor, g: &Tensor) -> CResult<Grads> {
+        let gs = (g / scale)?;
+        // σ's gradient is formed in `neg_log_scale`; zero here (see there).
+        Ok((Some(gs.clone()), Some(gs.neg()?), Some(scale.zeros_like()?)))
+    }
+    apply3(
+        x,
+        loc,
+        scale,
+        Map3 {
+            name: "gpd_standardize_scale_free",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// −ln σ carrying the whole σ-gradient of `log_prob` at the (detached) standardized
+/// value z: ∂/∂σ [−ln σ − (1 + ξ) h(ξ, z)] = (z − 1)/((1 + ξz)·σ). As the sum of −1/σ
+/// and (1 + ξ)z/((1 + ξz)σ) it was ∞ − ∞ = NaN for a subnormal σ; and σ enters at its
+/// own shape ([`apply3_reducing`]), so that the terms are summed over the sample
+/// dimensions before the division ([`sum_ratio_to`]): per element they are ±∞ of both
+/// signs (z on either side of 1) where the sum is finite.
+fn neg_log_scale(z: &Tensor, xi: &Tensor, scale: &Tensor) -> Result<Tensor> {
+    type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn f(_z: f64, _xi: f64, scale: f64) -> f64 {
+        -scale.ln()
+    }
+    // (z − 1)/(1 + ξz); 1 + ξz > 0 inside the support, where z is used.
+    fn term(z: f64, xi: f64) -> f64 {
+        (z - 1.0) / (1.0 + xi * z)
+    }
+    fn bwd(z: &Tensor, xi: &Tensor, scale: &Tensor, _r: &Tensor, g: &Tensor) -> CResult<Grads> {
+        let t = apply2(
+            z,
+            xi,
+            Map2 {
+                name: "gpd_scale_term",
+                f: term,
+                f32: term,
+                bwd: None,
+            },
+        )
+        .map_err(candle_core::Error::wrap)?;
+        let gs = sum_ratio_to(&times(g, &t)?, scale, scale.dims())?;
+        // ξ's gradient is in the h term; a zero here still marks ξ's node as reached
+        // (candle's backward panics on a tracked input left without a gradient, which
+        // happened for empty tensors).
+        Ok((None, Some(xi.zeros_like()?), Some(gs)))
+    }
+    apply3_reducing(
+        z,
+        xi,
+        scale,
+        Map3 {
+            name: "gpd_neg_log_scale",
             f,
             f32: f,
             bwd: Some(bwd),
@@ -363,7 +537,7 @@ pub(crate) fn gp_h(xi: &Tensor, z: &Tensor) -> Result<Tensor> {
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
         let dxi = gp_h_dxi(xi, z)?;
         let dz = ((xi * z)? + 1.0)?.recip()?;
-        Ok((Some((g * dxi)?), Some((g * dz)?)))
+        Ok((Some(times(g, &dxi)?), Some(times(g, &dz)?)))
     }
     apply2(
         xi,
@@ -396,7 +570,7 @@ fn gp_h_dxi(xi: &Tensor, z: &Tensor) -> Result<Tensor> {
             },
         )?;
         let dz = (z.neg()? / ((xi * z)? + 1.0)?.sqr()?)?;
-        Ok((Some((g * d2)?), Some((g * dz)?)))
+        Ok((Some(times(g, &d2)?), Some(times(g, &dz)?)))
     }
     apply2(
         xi,
@@ -421,7 +595,7 @@ pub(crate) fn gp_e(xi: &Tensor, w: &Tensor) -> Result<Tensor> {
     ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
         let dxi = gp_e_dxi(xi, w)?;
         let dw = (xi * w)?.exp()?;
-        Ok((Some((g * dxi)?), Some((g * dw)?)))
+        Ok((Some(times(g, &dxi)?), Some(times(g, &dw)?)))
     }
     apply2(
         xi,
@@ -454,7 +628,7 @@ fn gp_e_dxi(xi: &Tensor, w: &Tensor) -> Result<Tensor> {
             },
         )?;
         let dw = (w * (xi * w)?.exp()?)?;
-        Ok((Some((g * d2)?), Some((g * dw)?)))
+        Ok((Some(times(g, &d2)?), Some(times(g, &dw)?)))
     }
     apply2(
         xi,
@@ -500,30 +674,50 @@ impl Distribution for GeneralizedPareto {
     // (−∞ for −1 < ξ < 0, −ln σ for ξ = −1, +∞ for ξ < −1), and −∞ outside (with checks
     // off). The kernel runs on a safe z outside the open support.
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
-        let (z, xi, scale, inside, at_end) = self.standardize(value)?;
+        let Standardized {
+            z,
+            xi,
+            scale,
+            inside,
+            at_end,
+            band,
+            h_band,
+        } = self.standardize(value, true)?;
         let z_safe = inside.where_cond(&z, &z.zeros_like()?)?;
         let h = gp_h(&xi, &z_safe)?;
         let ln_s = scale.log()?;
-        let lp = (ln_s.neg()? - ((&xi + 1.0)? * h)?)?;
+        let scale_own = unbroadcast(self.params.w(1))?;
+        let lp = (neg_log_scale(&z_safe.detach(), &xi, &scale_own)? - ((&xi + 1.0)? * h)?)?;
         let c = (&xi + 1.0)?;
         let end = (ln_s.neg()? + edge_log(&c)?)?;
+        let lp_band = (ln_s.neg()? - (&h_band * &c)?)?.detach();
         let out = filled(&z, f64::NEG_INFINITY)?;
-        self.params
-            .out(inside.where_cond(&lp, &at_end.where_cond(&end, &out)?)?)
+        let rest = band.where_cond(&lp_band, &at_end.where_cond(&end, &out)?)?;
+        self.params.out_for(value, inside.where_cond(&lp, &rest)?)
     }
 
     // −expm1(−h(ξ, z)); 0 below μ and 1 at or above the upper end.
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
-        let (z, xi, _, inside, _) = self.standardize(value)?;
+        let Standardized {
+            z,
+            xi,
+            inside,
+            band,
+            h_band,
+            ..
+        } = self.standardize(value, false)?;
         let z_safe = inside.where_cond(&z, &z.zeros_like()?)?;
         let f = special::expm1(&gp_h(&xi, &z_safe)?.neg()?)?.neg()?;
+        let f_band = special::expm1(&h_band.neg()?)?.neg()?;
         let outer = z.lt(0.0)?.where_cond(&z.zeros_like()?, &z.ones_like()?)?;
-        self.params.out(inside.where_cond(&f, &outer)?)
+        let rest = band.where_cond(&f_band, &outer)?;
+        self.params.out_for(value, inside.where_cond(&f, &rest)?)
     }
 
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        let arg = q;
         let q = self.params.probability(q)?.to_dtype(DType::F64)?;
-        self.params.out(self.quantile(&q)?)
+        self.params.out_for(arg, self.quantile(&q)?)
     }
 
     fn entropy(&self) -> Result<Tensor> {
@@ -544,14 +738,23 @@ impl Distribution for GeneralizedPareto {
         Ok(self.loc().clone())
     }
 
+    /// σ²/((1 − ξ)²(1 − 2ξ)) as r·(r/(1 − 2ξ)) with r = σ/(1 − ξ): σ² and the
+    /// denominator each overflow (σ = 1e300, ξ = −1e300 gave ∞/∞ = NaN) where the
+    /// variance does not; this order overflows only where the variance does.
     fn variance(&self) -> Result<Tensor> {
-        let (scale, xi) = (self.params.w(1), self.params.w(2));
-        let finite = xi.lt(0.5)?;
-        let safe = finite.where_cond(xi, &xi.zeros_like()?)?;
-        let den = ((1.0 - &safe)?.sqr()? * (1.0 - (&safe * 2.0)?)?)?;
-        let v = (scale.sqr()? / den)?;
+        let (r, one_minus_2xi, finite) = self.spread()?;
+        let v = (&r * (&r / one_minus_2xi)?)?;
         self.params
-            .out(finite.where_cond(&v, &filled(xi, f64::INFINITY)?)?)
+            .out(finite.where_cond(&v, &filled(&r, f64::INFINITY)?)?)
+    }
+
+    /// σ/((1 − ξ)√(1 − 2ξ)), from the same ratios as the variance (not its square
+    /// root, which overflows first).
+    fn stddev(&self) -> Result<Tensor> {
+        let (r, one_minus_2xi, finite) = self.spread()?;
+        let s = (r / one_minus_2xi.sqrt()?)?;
+        self.params
+            .out(finite.where_cond(&s, &filled(&s, f64::INFINITY)?)?)
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {

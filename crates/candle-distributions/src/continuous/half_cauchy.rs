@@ -37,7 +37,15 @@ impl StandardForm for StandardHalfCauchy {
 
     fn log_density_scalar(z: f64) -> f64 {
         if z >= 0.0 {
-            -(z * z).ln_1p() - LN_PI_2
+            -super::cauchy::ln_1p_sq(z) - LN_PI_2
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+
+    fn log_density_beyond(dx: f64, ln_scale: f64) -> f64 {
+        if dx > 0.0 {
+            -LN_PI_2 - 2.0 * dx.ln() + ln_scale
         } else {
             f64::NEG_INFINITY
         }

@@ -57,9 +57,20 @@ impl InverseGamma {
         self.gamma.set_validate_args(on);
     }
 
+    /// The dtype of results for the argument `value` (torch's promotion,
+    /// [`result_dtype`](crate::distribution::result_dtype)).
+    fn result_dtype(&self, value: &Tensor) -> DType {
+        crate::distribution::result_dtype(self.dtype(), self.batch_shape(), value)
+    }
+
     fn checked(&self, value: &Tensor) -> Result<Tensor> {
-        let (v, shape) =
-            prepare_value(NAME, value, self.batch_shape(), self.dtype(), self.device())?;
+        let (v, shape) = prepare_value(
+            NAME,
+            value,
+            self.batch_shape(),
+            self.result_dtype(value),
+            self.device(),
+        )?;
         if self.validate_args() {
             check_value(NAME, "value", &v, &Constraint::Positive)?;
         }
@@ -122,7 +133,7 @@ impl Distribution for InverseGamma {
             let k = super::gamma::gamma_log_density(&a, &(&lr - &ly)?, &(&r / y)?)?;
             Ok(((k + lr)? - (ly * 2.0)?)?)
         })?;
-        self.gamma.out(lp)
+        Ok(lp.to_dtype(self.result_dtype(value))?)
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
@@ -130,7 +141,7 @@ impl Distribution for InverseGamma {
         let rate = broadcast_to(&self.rate().to_dtype(DType::F64)?, y.dims())?;
         let z = (rate / y)?;
         let a = broadcast_to(&self.concentration().to_dtype(DType::F64)?, z.dims())?;
-        self.gamma.out(gammainc_q(&a, &z)?)
+        Ok(gammainc_q(&a, &z)?.to_dtype(self.result_dtype(value))?)
     }
 
     // α + ln β + ln Γ(α) − (1 + α) ψ(α), the α part by `gamma_entropy_t` (the direct

@@ -213,7 +213,7 @@ impl Distribution for Kumaraswamy {
         let edge = x
             .eq(0.0)?
             .where_cond(&at0, &x.eq(1.0)?.where_cond(&at1, &outside)?)?;
-        self.params.out(inside.where_cond(&lp, &edge)?)
+        self.params.out_for(value, inside.where_cond(&lp, &edge)?)
     }
 
     // 1 − (1 − x^a)^b = −expm1(b ln(1 − x^a)); 0 below the support and 1 above.
@@ -226,12 +226,13 @@ impl Distribution for Kumaraswamy {
         let l1mxa = ln_one_minus_pow(&a, &a.log()?, &safe.log()?)?;
         let f = special::expm1(&(b * l1mxa)?)?.neg()?;
         let outer = x.ge(1.0)?.where_cond(&x.ones_like()?, &x.zeros_like()?)?;
-        self.params.out(inside.where_cond(&f, &outer)?)
+        self.params.out_for(value, inside.where_cond(&f, &outer)?)
     }
 
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        let arg = q;
         let q = self.params.probability(q)?.to_dtype(DType::F64)?;
-        self.params.out(self.quantile(&q)?)
+        self.params.out_for(arg, self.quantile(&q)?)
     }
 
     // (1 − 1/b) + (1 − 1/a)(ψ(b + 1) + γ) − ln a − ln b, as torch.
@@ -270,13 +271,25 @@ impl Distribution for Kumaraswamy {
     /// `b B(1 + 2/a, b) − mean²`. Where the variance is below the rounding of the
     /// moments (~ε·mean², e.g. a ≳ 1e7 with b of order 1, where it is ~1/a²), the
     /// difference cancels: it is then returned as 0 rather than as a negative value.
+    ///
+    /// For b < 1e-4 (and a > 1e-300) both moments are 1 − O(b) and the difference
+    /// would be all rounding: there it is `m1²·expm1(ln m2 − 2 ln m1)` with the log
+    /// moments from the series ln Γ(c + b) − ln Γ(c) = bψ(c) + b²ψ′(c)/2 + b³ψ″(c)/6
+    /// (truncation below b⁴ψ‴(1)/24 < 3e-16 relative), so the variance ≈ b(2ψ(1 + 1/a)
+    /// − ψ(1 + 2/a) − ψ(1)) keeps its relative precision down to b = 5e-324.
     fn variance(&self) -> Result<Tensor> {
         let (a, b) = (self.params.w(0), self.params.w(1));
-        let m1 = moment(a, b, 1.0)?;
-        let v = (moment(a, b, 2.0)? - m1.sqr()?)?;
+        let small = b.lt(SMALL_B)?.minimum(&a.gt(1e-300)?)?;
+        // Harmless stand-ins where a branch is not selected keep its gradients finite.
+        let b_big = small.where_cond(&filled(b, 1.0)?, b)?;
+        let m1 = moment(a, &b_big, 1.0)?;
+        let v = (moment(a, &b_big, 2.0)? - m1.sqr()?)?;
         // Only negative values are replaced (a NaN stays visible).
-        self.params
-            .out(v.lt(0.0)?.where_cond(&v.zeros_like()?, &v)?)
+        let v = v.lt(0.0)?.where_cond(&v.zeros_like()?, &v)?;
+        let a_s = small.where_cond(a, &filled(a, 1.0)?)?;
+        let b_s = small.where_cond(b, &filled(b, SMALL_B / 2.0)?)?;
+        let v_small = small_b_variance(&a_s, &b_s)?;
+        self.params.out(small.where_cond(&v_small, &v)?)
     }
 
     fn expand(&self, batch_shape: &[usize]) -> Result<Box<dyn Distribution>> {
@@ -287,10 +300,55 @@ impl Distribution for Kumaraswamy {
     }
 }
 
-/// The n-th raw moment b·B(1 + n/a, b) = b·exp(lbeta(1 + n/a, b)).
+/// The n-th raw moment b·B(1 + n/a, b) = exp(ln b + lbeta(1 + n/a, b)), joined in one
+/// exponential: as b·e^{lbeta} it was 0·∞ = NaN where B ≈ 1/b overflows (b = 5e-324).
 fn moment(a: &Tensor, b: &Tensor, n: f64) -> Result<Tensor> {
     let arg = ((a.recip()? * n)? + 1.0)?;
-    Ok((b * special::lbeta(&arg, b)?.exp()?)?)
+    Ok((b.log()? + special::lbeta(&arg, b)?)?.exp()?)
+}
+
+/// Below this b, [`Kumaraswamy::variance`] takes the series in b.
+const SMALL_B: f64 = 1e-4;
+
+/// ψ(1), ψ′(1) = π²/6, ψ″(1) = −2ζ(3).
+const POLYGAMMA_AT_1: [f64; 3] = [
+    -EULER_GAMMA,
+    std::f64::consts::PI * std::f64::consts::PI / 6.0,
+    -2.404_113_806_319_188_5,
+];
+
+/// Σ_{k<3} b^{k+1}/(k+1)! · p_k for the three tensors p_k (coefficients of ψ⁽ᵏ⁾).
+fn series_in_b(b: &Tensor, p: [Tensor; 3]) -> Result<Tensor> {
+    let [p0, p1, p2] = p;
+    let inner = ((p1 * 0.5)? + ((p2 * b)? / 6.0)?)?;
+    Ok((b * (p0 + (b * inner)?)?)?)
+}
+
+/// The variance for small b (see [`Kumaraswamy::variance`]): with
+/// D(c) = ln Γ(c + b) − ln Γ(c) as its series, ln m_n = D(1) − D(1 + n/a) and
+/// ln m2 − 2 ln m1 = 2D(1 + 1/a) − D(1 + 2/a) − D(1).
+fn small_b_variance(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let c1 = (a.recip()? + 1.0)?;
+    let c2 = ((a.recip()? * 2.0)? + 1.0)?;
+    let psi = |k: u32, c: &Tensor| -> Result<Tensor> {
+        if k == 0 {
+            special::digamma(c)
+        } else {
+            special::polygamma(k, c)
+        }
+    };
+    let mut d1 = Vec::with_capacity(3);
+    let mut dd = Vec::with_capacity(3);
+    for (k, at1) in POLYGAMMA_AT_1.iter().enumerate() {
+        let p1 = psi(k as u32, &c1)?;
+        let p2 = psi(k as u32, &c2)?;
+        d1.push((&p1 - *at1)?);
+        dd.push((((p1 * 2.0)? - p2)? - *at1)?);
+    }
+    let to3 = |v: Vec<Tensor>| -> [Tensor; 3] { v.try_into().expect("three terms") };
+    let ln_m1 = series_in_b(b, to3(d1))?.neg()?;
+    let gap = series_in_b(b, to3(dd))?;
+    Ok(((ln_m1 * 2.0)?.exp()? * special::expm1(&gap)?)?)
 }
 
 #[cfg(test)]

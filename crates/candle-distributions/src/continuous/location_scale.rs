@@ -21,7 +21,10 @@ use crate::distribution::{
 };
 use crate::error::{Error, Result};
 use crate::rng::{Draw, Generator};
-use crate::special::kernel::{alloc_buffer, apply1, apply2, apply3, par_apply, Map1, Map2, Map3};
+use crate::special::kernel::{
+    alloc_buffer, apply1, apply2_reducing, apply3, apply3_reducing, par_apply, sum_ratio_to,
+    sum_to, unbroadcast, Map1, Map2, Map3,
+};
 use crate::special::scalar::ln_for_f32;
 use candle_core::{DType, Device, Tensor};
 use std::fmt::Debug;
@@ -82,6 +85,26 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
         let _ = params;
         Ok(z.broadcast_mul(scale)?.broadcast_add(loc)?)
     }
+    /// `(x − loc)/scale` for values `x` (checked and broadcast), the argument of
+    /// `cdf_scalar`; families whose `scale` can overflow where the standardized value
+    /// cannot override it (Uniform: high − low = ∞ for low = −MAX, high = MAX).
+    fn standardize_value(
+        x: &Tensor,
+        loc: &Tensor,
+        scale: &Tensor,
+        params: &[Tensor],
+    ) -> Result<Tensor> {
+        let _ = params;
+        Ok(x.broadcast_sub(loc)?.broadcast_div(scale)?)
+    }
+    /// For a family parameterized by a rate λ = 1/scale (Exponential): λ, from the
+    /// parameters (already broadcast). `LocationScale` then works from λ itself
+    /// (`x = loc + z/λ`, `log f((x − loc)·λ) + ln λ`, entropy `H(Z) − ln λ`), since
+    /// 1/λ overflows to ∞ for a subnormal rate and ∞·0 is NaN. Default: none.
+    fn rate(params: &[Tensor]) -> Option<Tensor> {
+        let _ = params;
+        None
+    }
     /// Checks that involve several parameters (run after the per-parameter checks).
     fn check_params(params: &[Tensor]) -> Result<()> {
         let _ = params;
@@ -94,6 +117,14 @@ pub trait StandardForm: Debug + Clone + Send + Sync + 'static {
     fn dlog_density(z: &Tensor) -> Result<Tensor>;
     /// log f(z), scalar.
     fn log_density_scalar(z: f64) -> f64;
+    /// `log f(dx/scale) − ln scale` where `dx/scale` overflows to ±∞ although `dx` is
+    /// finite (a subnormal scale): −∞ (the default) for every family whose log density
+    /// falls faster than logarithmically; heavy tails override it (Cauchy:
+    /// `−ln π − 2 ln|dx| + ln scale`).
+    fn log_density_beyond(dx: f64, ln_scale: f64) -> f64 {
+        let _ = (dx, ln_scale);
+        f64::NEG_INFINITY
+    }
     /// F(z), scalar.
     fn cdf_scalar(z: f64) -> f64;
     /// F⁻¹(q), scalar.
@@ -399,8 +430,13 @@ impl<F: StandardForm> LocationScale<F> {
         Ok(z.to_device(self.loc.device())?)
     }
 
-    /// `loc + scale · z` in one fused pass, then the family's clamp into its support.
+    /// `loc + scale · z` in one fused pass (`loc + z/rate` for a rate family), then the
+    /// family's clamp into its support.
     fn draw_from_noise(&self, z: &Tensor) -> Result<Tensor> {
+        if let Some(rate) = F::rate(&self.params) {
+            let x = rate_affine(&self.loc, &rate, z)?;
+            return F::clamp_draw(x, &self.params);
+        }
         let x = apply3(
             &self.loc,
             &self.scale,
@@ -436,10 +472,30 @@ impl<F: StandardForm> LocationScale<F> {
         )
     }
 
+    /// This distribution with its parameters in f64 when the argument `value`
+    /// promotes it ([`result_dtype`](crate::distribution::result_dtype): an f64 value
+    /// given to an f32 distribution), else None. The conversions stay on the graph.
+    pub(crate) fn widened_for(&self, value: &Tensor) -> Result<Option<Self>> {
+        let dt = crate::distribution::result_dtype(self.dtype(), &self.batch_shape, value);
+        if dt == self.dtype() {
+            return Ok(None);
+        }
+        let mut w = self.clone();
+        w.params = w
+            .params
+            .iter()
+            .map(|p| p.to_dtype(dt))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        // loc and scale anew from the widened parameters: Uniform's width high − low
+        // taken in f32 and then widened would keep the f32 rounding.
+        (w.loc, w.scale) = F::loc_scale(&w.params)?;
+        Ok(Some(w))
+    }
+
     /// `(value − loc)/scale` after dtype, shape and support checks.
     fn standardize(&self, value: &Tensor) -> Result<Tensor> {
         let v = self.checked_value(value)?;
-        Ok(v.broadcast_sub(&self.loc)?.broadcast_div(&self.scale)?)
+        F::standardize_value(&v, &self.loc, &self.scale, &self.params)
     }
 }
 
@@ -458,30 +514,83 @@ fn affine_bwd(
     Ok((Some(g.clone()), Some((g * z)?), None))
 }
 
-/// Gradient of `log f(z) − ln scale` in `scale` for fixed noise `z`: −g/scale.
+/// `loc + z/rate` (draws and quantiles of a rate family), broadcast inside the kernel
+/// so that the backward owns its sums ([`apply3_reducing`]).
+fn rate_affine(loc: &Tensor, rate: &Tensor, z: &Tensor) -> Result<Tensor> {
+    apply3_reducing(
+        &unbroadcast(loc)?,
+        &unbroadcast(rate)?,
+        z,
+        Map3 {
+            name: "loc_rate_affine",
+            f: |loc: f64, rate: f64, z: f64| loc + z / rate,
+            f32: |loc: f64, rate: f64, z: f64| loc + z / rate,
+            bwd: Some(rate_affine_bwd),
+        },
+    )
+}
+
+/// Gradients of `loc + z/rate`: g, −g·z/rate², g/rate. The rate's is summed over its
+/// broadcast dimensions before either division ((Σ g z)/rate/rate): g·z/rate² per
+/// element underflows rate² to 0 or overflows, and an empty sum would be 0·∞.
+fn rate_affine_bwd(
+    loc: &Tensor,
+    rate: &Tensor,
+    z: &Tensor,
+    _res: &Tensor,
+    g: &Tensor,
+) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let gz = (g * z.broadcast_as(g.dims())?)?;
+    let grate = (sum_ratio_to(&gz, rate, rate.dims())? / rate)?.neg()?;
+    // Noise has no gradient; the standard quantiles of `icdf` do.
+    let gz = on_graph(z, || sum_ratio_to(g, rate, z.dims()))?;
+    Ok((Some(sum_to(g, loc.dims())?), Some(grate), gz))
+}
+
+/// Gradient of `log f(z) − ln scale` in `scale` for fixed noise `z`: −g/scale, summed
+/// over the broadcast dimensions before the division.
 fn log_scale_bwd(
     scale: &Tensor,
     _z: &Tensor,
     _res: &Tensor,
     g: &Tensor,
 ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-    Ok((Some((g / scale)?.neg()?), None))
+    Ok((Some(sum_ratio_to(g, scale, scale.dims())?.neg()?), None))
 }
 
-/// Gradients of `log f(z) − ln scale` with `z = (x − loc)/scale`, as tensor ops:
-/// ∂/∂x = f'/f(z)/scale, ∂/∂loc = −∂/∂x, ∂/∂scale = −(z f'/f(z) + 1)/scale.
-fn log_prob_bwd<F: StandardForm>(
-    x: &Tensor,
-    loc: &Tensor,
-    scale: &Tensor,
+/// Gradient of `log f(z) + ln rate` in `rate` for fixed noise `z`: g/rate.
+fn log_rate_bwd(
+    rate: &Tensor,
+    _z: &Tensor,
     _res: &Tensor,
     g: &Tensor,
-) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+    Ok((Some(sum_ratio_to(g, rate, rate.dims())?), None))
+}
+
+/// The per-element numerators of the `log_prob` gradients at the full shape of `g`:
+/// `g·f'/f(z)` and `g·(z f'/f(z) + 1)`, with `z = (x − loc)/s`, or `(x − loc)·s` for a
+/// rate `s`. The callers divide (or multiply) by `s` after summing over broadcast
+/// dimensions ([`sum_ratio_to`]).
+fn log_prob_terms<F: StandardForm>(
+    x: &Tensor,
+    loc: &Tensor,
+    s: &Tensor,
+    g: &Tensor,
+    rate: bool,
+) -> CResult<(Tensor, Tensor)> {
+    let full = g.dims();
+    let (x, loc, s) = (
+        x.broadcast_as(full)?,
+        loc.broadcast_as(full)?,
+        s.broadcast_as(full)?,
+    );
     // At x = ±∞ the log density is −∞ whatever loc and scale are: zero gradients
     // there, from z = 0 in place of ±∞ (f'/f(±∞) · ∞ would be NaN for some families).
     let inf = x.abs()?.eq(f64::INFINITY)?;
     let g = &inf.where_cond(&g.zeros_like()?, g)?;
-    let z = ((x - loc)? / scale)?;
+    let dx = (x - loc)?;
+    let z = if rate { (dx * s)? } else { (dx / s)? };
     let z = inf.where_cond(&z.zeros_like()?, &z)?;
     // z = ±∞ from overflow ((x − loc)/scale with a subnormal scale, or x − loc past
     // MAX): ±MAX instead, where f'/f is finite or ±∞ for every family (Cauchy's
@@ -493,9 +602,62 @@ fn log_prob_bwd<F: StandardForm>(
     };
     let z = z.clamp(-max, max)?;
     let d = F::dlog_density(&z)?;
-    let gx = ((g * &d)? / scale)?;
-    let gscale = ((g * ((z * d)? + 1.0)?)? / scale)?.neg()?;
-    Ok((Some(gx.clone()), Some(gx.neg()?), Some(gscale)))
+    let nx = (g * &d)?;
+    let ns = (g * ((z * d)? + 1.0)?)?;
+    Ok((nx, ns))
+}
+
+/// Gradients of `log f(z) − ln scale` with `z = (x − loc)/scale`, as tensor ops (so
+/// they have derivatives of their own): ∂/∂x = f'/f(z)/scale, ∂/∂loc = −∂/∂x,
+/// ∂/∂scale = −(z f'/f(z) + 1)/scale, each summed to its input's shape before the
+/// division by scale. With a subnormal scale the per-element terms overflow to ±∞ of
+/// both signs; the sum first gives the true result, finite or ±∞.
+fn log_prob_bwd<F: StandardForm>(
+    x: &Tensor,
+    loc: &Tensor,
+    scale: &Tensor,
+    _res: &Tensor,
+    g: &Tensor,
+) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let (nx, ns) = log_prob_terms::<F>(x, loc, scale, g, false)?;
+    // Only inputs on the graph get a gradient: the value is rarely one, and the loc of
+    // a scale-only family is a constant 0.
+    let gx = on_graph(x, || sum_ratio_to(&nx, scale, x.dims()))?;
+    let gloc = on_graph(loc, || match &gx {
+        Some(gx) if loc.dims() == x.dims() => gx.neg(),
+        _ => sum_ratio_to(&nx, scale, loc.dims())?.neg(),
+    })?;
+    let gscale = on_graph(scale, || sum_ratio_to(&ns, scale, scale.dims())?.neg())?;
+    Ok((gx, gloc, gscale))
+}
+
+/// `Some(grad())` if `t` is on the autograd graph (a variable or computed from one).
+fn on_graph(t: &Tensor, grad: impl FnOnce() -> CResult<Tensor>) -> CResult<Option<Tensor>> {
+    if t.track_op() {
+        grad().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Gradients of `log f(z) + ln rate` with `z = (x − loc)·rate`: ∂/∂x = rate·f'/f(z),
+/// ∂/∂loc = −∂/∂x, ∂/∂rate = (z f'/f(z) + 1)/rate, the last summed before the division.
+fn log_prob_rate_bwd<F: StandardForm>(
+    x: &Tensor,
+    loc: &Tensor,
+    rate: &Tensor,
+    _res: &Tensor,
+    g: &Tensor,
+) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let (nx, ns) = log_prob_terms::<F>(x, loc, rate, g, true)?;
+    let nx = nx.broadcast_mul(rate)?;
+    let gx = on_graph(x, || sum_to(&nx, x.dims()))?;
+    let gloc = on_graph(loc, || match &gx {
+        Some(gx) if loc.dims() == x.dims() => gx.neg(),
+        _ => sum_to(&nx, loc.dims())?.neg(),
+    })?;
+    let grate = on_graph(rate, || sum_ratio_to(&ns, rate, rate.dims()))?;
+    Ok((gx, gloc, grate))
 }
 
 fn cdf_bwd<F: StandardForm>(z: &Tensor, _y: &Tensor, g: &Tensor) -> CResult<Tensor> {
@@ -553,8 +715,21 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
     ) -> Result<(Tensor, Tensor)> {
         let z = self.standard(sample_shape, rng)?;
         let x = self.draw_from_noise(&z)?;
-        let lp = apply2(
-            &self.scale,
+        if let Some(rate) = F::rate(&self.params) {
+            let lp = apply2_reducing(
+                &unbroadcast(&rate)?,
+                &z,
+                Map2 {
+                    name: "loc_rate_log_prob_from_noise",
+                    f: |rate: f64, z: f64| F::log_density_scalar(z) + rate.ln(),
+                    f32: |rate: f64, z: f64| F::log_density_scalar(z) + ln_for_f32(rate),
+                    bwd: Some(log_rate_bwd),
+                },
+            )?;
+            return Ok((x, lp));
+        }
+        let lp = apply2_reducing(
+            &unbroadcast(&self.scale)?,
             &z,
             Map2 {
                 name: "loc_scale_log_prob_from_noise",
@@ -566,17 +741,46 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
         Ok((x, lp))
     }
 
-    // One fused pass: log f((x − loc)/scale) − ln scale.
+    // One fused pass: log f((x − loc)/scale) − ln scale, or log f((x − loc)·rate) + ln
+    // rate. The parameters enter at the shapes they vary over ([`unbroadcast`]), so the
+    // backward sums their gradients itself ([`log_prob_bwd`]); the value keeps its shape,
+    // which is that of the result.
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
+        if let Some(w) = self.widened_for(value)? {
+            return w.log_prob(value);
+        }
         let v = self.checked_value(value)?;
-        apply3(
+        let loc = unbroadcast(&self.loc)?;
+        if let Some(rate) = F::rate(&self.params) {
+            return apply3_reducing(
+                &v,
+                &loc,
+                &unbroadcast(&rate)?,
+                Map3 {
+                    name: "loc_rate_log_prob",
+                    f: |x: f64, loc: f64, rate: f64| {
+                        F::log_density_scalar((x - loc) * rate) + rate.ln()
+                    },
+                    f32: |x: f64, loc: f64, rate: f64| {
+                        F::log_density_scalar((x - loc) * rate) + ln_for_f32(rate)
+                    },
+                    bwd: Some(log_prob_rate_bwd::<F>),
+                },
+            );
+        }
+        apply3_reducing(
             &v,
-            &self.loc,
-            &self.scale,
+            &loc,
+            &unbroadcast(&self.scale)?,
             Map3 {
                 name: "loc_scale_log_prob",
                 f: |x: f64, loc: f64, scale: f64| {
-                    F::log_density_scalar((x - loc) / scale) - scale.ln()
+                    let dx = x - loc;
+                    let z = dx / scale;
+                    if z.is_infinite() && dx.is_finite() {
+                        return F::log_density_beyond(dx, scale.ln());
+                    }
+                    F::log_density_scalar(z) - scale.ln()
                 },
                 f32: |x: f64, loc: f64, scale: f64| {
                     F::log_density_scalar((x - loc) / scale) - ln_for_f32(scale)
@@ -587,7 +791,16 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
-        let z = self.standardize(value)?;
+        if let Some(w) = self.widened_for(value)? {
+            return w.cdf(value);
+        }
+        let z = match F::rate(&self.params) {
+            Some(rate) => self
+                .checked_value(value)?
+                .broadcast_sub(&self.loc)?
+                .broadcast_mul(&rate)?,
+            None => self.standardize(value)?,
+        };
         apply1(
             &z,
             Map1 {
@@ -599,6 +812,9 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
     }
 
     fn icdf(&self, q: &Tensor) -> Result<Tensor> {
+        if let Some(w) = self.widened_for(q)? {
+            return w.icdf(q);
+        }
         let q = self.argument("q", q, &Constraint::UnitInterval)?;
         let z = apply1(
             &q,
@@ -608,10 +824,16 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
                 bwd: Some(icdf_bwd::<F>),
             },
         )?;
+        if let Some(rate) = F::rate(&self.params) {
+            return rate_affine(&self.loc, &rate, &z);
+        }
         F::quantile_from_standard(&z, &self.loc, &self.scale, &self.params)
     }
 
     fn entropy(&self) -> Result<Tensor> {
+        if let Some(rate) = F::rate(&self.params) {
+            return Ok((rate.log()?.neg()? + F::ENTROPY)?);
+        }
         Ok((self.scale.log()? + F::ENTROPY)?)
     }
 

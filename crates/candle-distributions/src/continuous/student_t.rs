@@ -6,7 +6,9 @@ use crate::error::Result;
 use crate::rng::Generator;
 use crate::samplers::{finite_max, log_range, standard_gamma_ln_rsample};
 use crate::special::beta::betainc_grad_xy;
-use crate::special::kernel::{apply1, apply2, apply3, Map1, Map2, Map3};
+use crate::special::kernel::{
+    apply1, apply2, apply3, apply3_reducing, sum_ratio_to, unbroadcast, Map1, Map2, Map3,
+};
 use crate::special::{beta as sbeta, finite_or, gamma as sgamma};
 use candle_core::{DType, Tensor};
 use std::f64::consts::PI;
@@ -117,13 +119,21 @@ impl Distribution for StudentT {
             self.p.w_at(2, &x)?,
         );
         // ±∞ values: log density −∞ with zero gradients (not ∞ − ∞ in backward).
+        if x.elem_count() == 0 {
+            // No elements: the plain composition, which keeps the graph (and zero
+            // gradients) for an empty batch; the reducing kernels below do not.
+            let y = standardize(&x, &loc, &scale)?;
+            return self
+                .p
+                .out_for(value, (standard_log_density(&y, &df)? - scale.log()?)?);
+        }
+        let (loc, scale) = (unbroadcast(&loc)?, unbroadcast(&scale)?);
         let lp = finite_or(&x, f64::NEG_INFINITY, |x| {
-            let y = standardize(x, &loc, &scale)?;
-            standard_log_density(&y, &df)?
-                .sub(&scale.log()?)
-                .map_err(Into::into)
+            let y = standardize_owned(x, &loc, &scale)?;
+            let t = standard_log_density(&y, &df)?;
+            Ok((t + neg_log_scale(&y.detach(), &df, &scale)?)?)
         })?;
-        self.p.out(lp)
+        self.p.out_for(value, lp)
     }
 
     fn cdf(&self, value: &Tensor) -> Result<Tensor> {
@@ -144,7 +154,7 @@ impl Distribution for StudentT {
                 bwd: Some(t_cdf_bwd),
             },
         )?;
-        self.p.out(f)
+        self.p.out_for(value, f)
     }
 
     // ln scale + (ν+1)/2 (ψ((ν+1)/2) − ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½)
@@ -211,6 +221,98 @@ pub(crate) fn standardize(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Result<Te
         scale,
         Map3 {
             name: "standardize",
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// z = (x − μ)/σ for `log_prob`, with μ and σ at their own (unbroadcast) shapes
+/// ([`apply3_reducing`]): the gradients in x and μ are Σ g/σ summed over the
+/// broadcast dimensions before the division ([`sum_ratio_to`]), since g/σ per
+/// element overflows with both signs for a subnormal σ and the sum was ∞ − ∞. The
+/// gradient in σ is left to [`neg_log_scale`], which forms it with the −ln σ term.
+fn standardize_owned(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Result<Tensor> {
+    type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn f(x: f64, loc: f64, scale: f64) -> f64 {
+        (x - loc) / scale
+    }
+    fn bwd(
+        x: &Tensor,
+        loc: &Tensor,
+        scale: &Tensor,
+        _z: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<Grads> {
+        let gx = sum_ratio_to(g, scale, x.dims())?;
+        let gloc = sum_ratio_to(g, scale, loc.dims())?.neg()?;
+        Ok((Some(gx), Some(gloc), None))
+    }
+    let name = "student_t_standardize";
+    apply3_reducing(
+        x,
+        loc,
+        scale,
+        Map3 {
+            name,
+            f,
+            f32: f,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// −ln σ at the shape of the standardized value y, carrying the whole σ-gradient of
+/// `log_prob`: −Σ g·(1 + y·∂_y ln f(y; ν))/σ = −Σ g·(1 − (ν + 1)·y²/(ν + y²))/σ,
+/// summed before the division. Split over two terms, −Σ g y ∂_y ln f/σ and −Σ g/σ
+/// each overflow for a subnormal σ, with opposite signs (∞ − ∞). `y` must be
+/// detached (its σ-dependence is accounted for here).
+fn neg_log_scale(y: &Tensor, df: &Tensor, scale: &Tensor) -> Result<Tensor> {
+    type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn f(_y: f64, _nu: f64, scale: f64) -> f64 {
+        -scale.ln()
+    }
+    // 1 − (ν + 1) w with w = y²/(ν + y²) = u²/(1 + u²), u = |y|/√ν, formed without
+    // overflow of y² or ν + 1 against ν (ν up to f64::MAX).
+    fn term(y: f64, nu: f64) -> f64 {
+        let u = y.abs() / nu.sqrt();
+        let w = if u <= 1.0 {
+            u * u / (1.0 + u * u)
+        } else {
+            let r = 1.0 / u;
+            1.0 / (1.0 + r * r)
+        };
+        1.0 - w - nu * w
+    }
+    fn bwd(
+        y: &Tensor,
+        nu: &Tensor,
+        scale: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<Grads> {
+        let name = "student_t_scale_term";
+        let t = apply2(
+            y,
+            nu,
+            Map2 {
+                name,
+                f: term,
+                f32: term,
+                bwd: None,
+            },
+        )?;
+        let gs = sum_ratio_to(&(g * t)?, scale, scale.dims())?.neg()?;
+        Ok((None, None, Some(gs)))
+    }
+    let name = "student_t_neg_log_scale";
+    apply3_reducing(
+        y,
+        df,
+        scale,
+        Map3 {
+            name,
             f,
             f32: f,
             bwd: Some(bwd),

@@ -5,6 +5,7 @@ use crate::constraints::{host_f64, Constraint};
 use crate::distribution::Param;
 use crate::error::{Error, Result};
 use crate::rng::Draw;
+use crate::special::kernel::{apply2, apply3, Map2, Map3};
 use candle_core::{DType, Device, Tensor};
 
 /// The standard uniform distribution on [0, 1).
@@ -56,21 +57,50 @@ impl StandardForm for StandardUniform {
         Ok(x.broadcast_minimum(&below)?)
     }
 
-    // Interpolate from the nearer end: low + (high − low)·q for q ≤ 1/2 and
-    // high − (high − low)·(1 − q) above, so icdf(0) = low and icdf(1) = high exactly
-    // (low + (high − low)·1 cancels: Uniform(−3.4e38, −100) gave 0), then clamp into
-    // [low, high] against the last rounding.
+    // One f64 kernel over (q, low, high), see [`uniform_quantile`]; `width` (high − low
+    // in the dtype) is not used: it overflows for low = −3.4e38, high = 3.4e38 in f32
+    // (and ±f64::MAX in f64), where q·width was 0·∞ = NaN at q = 0.
     fn quantile_from_standard(
         q: &Tensor,
-        low: &Tensor,
-        width: &Tensor,
+        _low: &Tensor,
+        _width: &Tensor,
         p: &[Tensor],
     ) -> Result<Tensor> {
-        let high = &p[1];
-        let from_low = q.broadcast_mul(width)?.broadcast_add(low)?;
-        let from_high = high.broadcast_sub(&q.affine(-1.0, 1.0)?.broadcast_mul(width)?)?;
-        let x = q.gt(0.5)?.where_cond(&from_high, &from_low)?;
-        Ok(x.broadcast_maximum(low)?.broadcast_minimum(high)?)
+        apply3(
+            q,
+            &p[0],
+            &p[1],
+            Map3 {
+                name: "uniform_quantile",
+                f: uniform_quantile,
+                f32: uniform_quantile,
+                bwd: Some(uniform_quantile_bwd),
+            },
+        )
+    }
+
+    // (x − low)/(high − low) by one f64 kernel over (x, low, high) (see
+    // [`uniform_fraction`]): the width in the dtype overflows for ±MAX bounds, where
+    // (x − low)/∞ was 0 and ∞/∞ NaN.
+    fn standardize_value(
+        x: &Tensor,
+        _loc: &Tensor,
+        _scale: &Tensor,
+        p: &[Tensor],
+    ) -> Result<Tensor> {
+        let dims = x.dims();
+        let at = |t: &Tensor| crate::distribution::broadcast_to(t, dims);
+        apply3(
+            x,
+            &at(&p[0])?,
+            &at(&p[1])?,
+            Map3 {
+                name: "uniform_fraction",
+                f: uniform_fraction,
+                f32: uniform_fraction,
+                bwd: Some(uniform_fraction_bwd),
+            },
+        )
     }
 
     fn loc_scale(p: &[Tensor]) -> Result<(Tensor, Tensor)> {
@@ -116,6 +146,90 @@ impl StandardForm for StandardUniform {
     fn sample_standard_f32(draw: Draw, out: &mut [f32]) {
         draw.fill_uniform_f32(out)
     }
+}
+
+/// (x − low)/(high − low), with the differences taken in halves where the full ones
+/// overflow (x − low and high − low for low = −MAX); unclamped, as the standardized
+/// value of the location-scale form.
+fn uniform_fraction(x: f64, low: f64, high: f64) -> f64 {
+    let (d, w) = (x - low, high - low);
+    if d.is_finite() && w.is_finite() {
+        d / w
+    } else {
+        (0.5 * x - 0.5 * low) / (0.5 * high - 0.5 * low)
+    }
+}
+
+/// Gradients of z = (x − low)/w: ∂z/∂x = 1/w, ∂z/∂low = −(1 − z)/w,
+/// ∂z/∂high = −z/w, with 1/w taken from the half width (finite for ±MAX bounds).
+fn uniform_fraction_bwd(
+    x: &Tensor,
+    low: &Tensor,
+    high: &Tensor,
+    z: &Tensor,
+    g: &Tensor,
+) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let _ = x;
+    let half_w = ((high * 0.5)? - (low * 0.5)?)?;
+    let inv_w = (half_w.recip()? * 0.5)?;
+    let gx = (g * &inv_w)?;
+    let glow = ((z - 1.0)? * &gx)?;
+    let ghigh = (z * &gx)?.neg()?;
+    Ok((Some(gx), Some(glow), Some(ghigh)))
+}
+
+/// low + (high − low)·q, interpolated from the nearer end: low + w·q for q ≤ 1/2 and
+/// high − w·(1 − q) above, so that icdf(0) = low and icdf(1) = high exactly
+/// (low + w·1 cancels: Uniform(−3.4e38, −100) gave 0), then clamped into [low, high]
+/// against the last rounding. Where w = high − low overflows, the same from the half
+/// width high/2 − low/2 (finite) and 2q or 2(1 − q) (exact); elsewhere the full width,
+/// since halving a subnormal width is inexact.
+fn uniform_quantile(q: f64, low: f64, high: f64) -> f64 {
+    let w = high - low;
+    let x = if w.is_finite() {
+        if q > 0.5 {
+            high - w * (1.0 - q)
+        } else {
+            low + w * q
+        }
+    } else {
+        let half = 0.5 * high - 0.5 * low;
+        if q > 0.5 {
+            high - half * (2.0 * (1.0 - q))
+        } else {
+            low + half * (2.0 * q)
+        }
+    };
+    // max/min rather than clamp, which panics for low > high or NaN (unchecked
+    // parameters).
+    x.max(low).min(high)
+}
+
+/// Gradients of low + (high − low)·q: high − low (computed in f64 and rounded, so ∞
+/// where the width overflows the dtype, with 0 for a zero upstream gradient), 1 − q
+/// and q.
+fn uniform_quantile_bwd(
+    q: &Tensor,
+    low: &Tensor,
+    high: &Tensor,
+    _x: &Tensor,
+    g: &Tensor,
+) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let w = apply2(
+        low,
+        high,
+        Map2 {
+            name: "uniform_width",
+            f: |l: f64, h: f64| h - l,
+            f32: |l: f64, h: f64| h - l,
+            bwd: None,
+        },
+    )
+    .map_err(candle_core::Error::wrap)?;
+    let gq = g.eq(0.0)?.where_cond(&g.zeros_like()?, &(g * w)?)?;
+    let g_low = (g * q.affine(-1.0, 1.0)?)?;
+    let g_high = (g * q)?;
+    Ok((Some(gq), Some(g_low), Some(g_high)))
 }
 
 /// The continuous uniform distribution on [low, high).

@@ -117,7 +117,8 @@ impl Distribution for VonMises {
         let x = self.p.wide_value(value, &Constraint::Real)?;
         let (loc, k) = (self.p.w_at(0, &x)?, self.p.w_at(1, &x)?);
         let c = ((x - loc)?.cos()? - 1.0)?;
-        self.p.out(((&k * c)? - self.log_norm_minus_kappa(&k)?)?)
+        self.p
+            .out_for(value, ((&k * c)? - self.log_norm_minus_kappa(&k)?)?)
     }
 
     // F(θ) of the centred law at θ = x − loc reduced into [−π, π] (see "Circle
@@ -136,7 +137,7 @@ impl Distribution for VonMises {
                 bwd: Some(cdf_bwd),
             },
         )?;
-        self.p.out(f)
+        self.p.out_for(value, f)
     }
 
     fn entropy(&self) -> Result<Tensor> {

@@ -8,8 +8,8 @@ use crate::distribution::{
 use crate::error::{Error, Result};
 use crate::rng::Generator;
 use crate::samplers::dirichlet_rsample;
-use crate::special::{digamma, lgamma, xlogy};
-use candle_core::{DType, Device, Tensor, D};
+use crate::special::{trigamma, xlogy};
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor, D};
 
 /// The Dirichlet distribution on the simplex of K categories, with `concentration`
 /// α of shape `batch_shape ++ [K]`, all α_k > 0.
@@ -44,6 +44,16 @@ pub struct Dirichlet {
 }
 
 const NAME: &str = "Dirichlet";
+
+/// The concentration from which a row's log_prob and entropy take the Stirling forms:
+/// below it the direct forms lose at most ~6 digits to cancellation, as torch's do.
+const STIRLING_FROM: f64 = 1e6;
+
+/// Whether a row of α takes the Stirling forms (see [`STIRLING_FROM`]).
+fn stirling_row(a: &[f64], lnb: f64) -> bool {
+    a.iter().all(|v| v.is_finite())
+        && (lnb == f64::NEG_INFINITY || a.iter().any(|&v| v >= STIRLING_FROM))
+}
 
 impl Dirichlet {
     /// Dirichlet(concentration), the last dimension holding the K categories. Parameters
@@ -107,12 +117,37 @@ impl Dirichlet {
     /// batch element, not per sample). For K = 1 it is 0 exactly (the simplex is the
     /// point {1}); the general form is ∞ − ∞ there once ln Γ(α) overflows (α ≳ 2.5e305)
     /// and its derivative ψ(α) − ψ(α) is NaN for α = 5e-324.
+    ///
+    /// Evaluated row by row ([`LnMultiBeta`]) as a telescoping chain of two-argument
+    /// log-betas, finite where the direct form is ∞ − ∞ (α = [f64::MAX, 2.5, 5e-324]).
     fn log_norm(&self) -> Result<Tensor> {
         let a = self.concentration.to_dtype(DType::F64)?;
-        if self.event_shape[0] <= 1 {
+        if self.event_shape[0] <= 1 || a.elem_count() == 0 {
             return Ok(a.sum(D::Minus1)?.zeros_like()?);
         }
-        Ok((lgamma(&a)?.sum(D::Minus1)? - lgamma(&a.sum(D::Minus1)?)?)?)
+        crate::special::kernel::on_cpu(&[&a], |v| v[0].apply_op1(LnMultiBeta))
+    }
+
+    /// Whether some batch row needs the Stirling forms of log_prob and entropy
+    /// ([`crate::special::gamma::dirichlet_log_density_overflow`],
+    /// [`crate::special::gamma::dirichlet_entropy_overflow`]): a concentration of at
+    /// least [`STIRLING_FROM`] (the direct forms cancel terms of order α ln α), or
+    /// ln B(α) = −∞ (the concentrations sum past f64::MAX: ∞ − ∞). One reduction over
+    /// the batch-shaped parameters, read on the host.
+    fn total_overflows(&self, lnb: &Tensor) -> Result<bool> {
+        if lnb.elem_count() == 0 {
+            return Ok(false);
+        }
+        let v = lnb.flatten_all()?.to_vec1::<f64>()?;
+        if v.contains(&f64::NEG_INFINITY) {
+            return Ok(true);
+        }
+        let mx = self
+            .concentration
+            .flatten_all()?
+            .max(0)?
+            .to_dtype(DType::F64)?;
+        Ok(mx.to_scalar::<f64>()? >= STIRLING_FROM)
     }
 }
 
@@ -163,6 +198,8 @@ impl Distribution for Dirichlet {
 
     // Σ_k (α_k − 1) ln x_k + ln Γ(α₀) − Σ_k ln Γ(α_k)
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {
+        // torch's promotion for the value's dtype (see `distribution`).
+        let dt = crate::distribution::result_dtype(self.dtype(), self.batch_shape(), value);
         // The value's last dimension must be K exactly (no broadcast of the event).
         let v = checked_argument(
             NAME,
@@ -170,15 +207,22 @@ impl Distribution for Dirichlet {
             value,
             &self.batch_shape,
             &self.event_shape,
-            self.dtype(),
+            dt,
             self.device(),
             self.validate.then_some(&Constraint::Simplex),
         )?;
         // Evaluated in f64 and rounded once (see `Params`).
         let v = v.to_dtype(DType::F64)?;
+        let lnb = self.log_norm()?;
         let a = broadcast_to(&self.concentration.to_dtype(DType::F64)?, v.dims())?;
+        if self.event_shape[0] > 1 && self.total_overflows(&lnb)? {
+            let lp = crate::special::kernel::on_cpu(&[&a, &v], |t| {
+                t[0].apply_op2(&t[1], OverflowLogDensity)
+            })?;
+            return Ok(lp.to_dtype(dt)?);
+        }
         let t = xlogy(&(&a - 1.0)?, &v)?.sum(D::Minus1)?;
-        Ok(t.broadcast_sub(&self.log_norm()?)?.to_dtype(self.dtype())?)
+        Ok(t.broadcast_sub(&lnb)?.to_dtype(dt)?)
     }
 
     // ln B(α) + Σ_k (α_k − 1)(ψ(α₀) − ψ(α_k)), the textbook
@@ -192,9 +236,34 @@ impl Distribution for Dirichlet {
         if self.event_shape[0] <= 1 {
             return Ok(lnb.to_dtype(self.dtype())?);
         }
-        let psi0 = digamma(&a.sum_keepdim(D::Minus1)?)?;
-        let s = ((a - 1.0)? * psi0.broadcast_sub(&digamma(a)?)?)?.sum(D::Minus1)?;
-        Ok((lnb + s)?.to_dtype(self.dtype())?)
+        // ψ(α₀) − ψ(α_k) = −∂ ln B/∂α_k, from the row kernel that forms it from the
+        // sum of the other entries: directly, α₀ rounds to α_k next to an α_k near
+        // f64::MAX and (α_k − 1)(ψ(α₀) − ψ(α_k)) ≈ Σ_{j≠k} α_j was lost.
+        let d = crate::special::kernel::on_cpu(&[a], |v| v[0].apply_op1(LnMultiBetaGrad))?;
+        let s = ((a - 1.0)? * d)?.sum(D::Minus1)?;
+        let h = (&lnb - s)?;
+        if !self.total_overflows(&lnb)? {
+            return Ok(h.to_dtype(self.dtype())?);
+        }
+        // Rows with huge concentrations: the closed form of `dirichlet_entropy_overflow`
+        // (no gradient through those rows).
+        let k = self.event_shape[0];
+        let rows = a.flatten_all()?.to_vec1::<f64>()?;
+        let lnbv = lnb.flatten_all()?.to_vec1::<f64>()?;
+        let fixed: Vec<f64> = rows
+            .chunks(k)
+            .zip(&lnbv)
+            .map(|(r, &l)| {
+                if stirling_row(r, l) {
+                    crate::special::gamma::dirichlet_entropy_overflow(r)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        let fixed = Tensor::from_vec(fixed, h.dims(), &Device::Cpu)?.to_device(h.device())?;
+        let use_fixed = fixed.eq(&fixed)?;
+        Ok(use_fixed.where_cond(&fixed, &h)?.to_dtype(self.dtype())?)
     }
 
     fn mean(&self) -> Result<Tensor> {
@@ -264,5 +333,134 @@ impl Distribution for Dirichlet {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+/// ln B(α) over the last dimension of an f64 tensor
+/// ([`crate::special::gamma::ln_multivariate_beta`] per row), with gradient
+/// ψ(α_k) − ψ(α₀) from [`crate::special::gamma::ln_multivariate_beta_grad`]. A row
+/// kernel rather than tensor ops: a cumulative sum by matmul sent an infinite
+/// gradient through the zeros of its triangular matrix (∞·0 = NaN).
+struct LnMultiBeta;
+
+/// The gradient rows of [`LnMultiBeta`], ψ(α_k) − ψ(α₀); differentiable once more
+/// (the Hessian of ln B: ∂/∂α_j = ψ′(α_k)δ_kj − ψ′(α₀)).
+struct LnMultiBetaGrad;
+
+fn f64_rows<'a>(
+    name: &str,
+    s: &'a CpuStorage,
+    l: &Layout,
+) -> candle_core::Result<(std::borrow::Cow<'a, [f64]>, usize)> {
+    match s {
+        CpuStorage::F64(v) => Ok((
+            crate::special::kernel::gather(v, l),
+            l.shape().dims().last().copied().unwrap_or(1).max(1),
+        )),
+        _ => Err(candle_core::Error::Msg(format!(
+            "{name}: f64 input expected"
+        ))),
+    }
+}
+
+impl CustomOp1 for LnMultiBeta {
+    fn name(&self) -> &'static str {
+        "dirichlet_ln_beta"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (data, k) = f64_rows(self.name(), s, l)?;
+        let out: Vec<f64> = data
+            .chunks(k)
+            .map(crate::special::gamma::ln_multivariate_beta)
+            .collect();
+        let dims = l.shape().dims();
+        Ok((CpuStorage::F64(out), Shape::from(&dims[..dims.len() - 1])))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, g: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let d = arg.apply_op1(LnMultiBetaGrad)?;
+        Ok(Some(d.broadcast_mul(&g.unsqueeze(D::Minus1)?)?))
+    }
+}
+
+impl CustomOp1 for LnMultiBetaGrad {
+    fn name(&self) -> &'static str {
+        "dirichlet_ln_beta_grad"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (data, k) = f64_rows(self.name(), s, l)?;
+        let mut out = vec![0.0; data.len()];
+        for (row, o) in data.chunks(k).zip(out.chunks_mut(k)) {
+            crate::special::gamma::ln_multivariate_beta_grad(row, o);
+        }
+        Ok((CpuStorage::F64(out), l.shape().clone()))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, g: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let t0 = trigamma(&arg.sum_keepdim(D::Minus1)?)?;
+        let own = (g * trigamma(arg)?)?;
+        Ok(Some(own.broadcast_sub(&(g.sum_keepdim(D::Minus1)? * t0)?)?))
+    }
+}
+
+/// The Dirichlet log density per row of (α, x) (equal shapes, f64) for a batch in which
+/// some row has huge concentrations ([`stirling_row`]): those rows by
+/// [`crate::special::gamma::dirichlet_log_density_overflow`], the others directly.
+/// Gradients ln x_k + ψ(α₀) − ψ(α_k) (from [`LnMultiBetaGrad`]) and (α_k − 1)/x_k.
+struct OverflowLogDensity;
+
+impl candle_core::CustomOp2 for OverflowLogDensity {
+    fn name(&self) -> &'static str {
+        "dirichlet_log_density"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        use crate::special::gamma as g;
+        let (a, k) = f64_rows(self.name(), s1, l1)?;
+        let (x, _) = f64_rows(self.name(), s2, l2)?;
+        let out = a
+            .chunks(k)
+            .zip(x.chunks(k))
+            .map(|(a, x)| {
+                let lnb = g::ln_multivariate_beta(a);
+                if stirling_row(a, lnb) {
+                    g::dirichlet_log_density_overflow(a, x)
+                } else if let Some(v) = g::dirichlet_face_limit(a, x) {
+                    v
+                } else {
+                    // Terms at x_k = 0 remain only on a balanced face: dropped.
+                    let t: f64 = a
+                        .iter()
+                        .zip(x)
+                        .filter(|(_, &x)| x != 0.0)
+                        .map(|(&a, &x)| crate::special::scalar::xlogy(a - 1.0, x))
+                        .sum();
+                    t - lnb
+                }
+            })
+            .collect();
+        let dims = l1.shape().dims();
+        Ok((CpuStorage::F64(out), Shape::from(&dims[..dims.len() - 1])))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        x: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let g = g.unsqueeze(D::Minus1)?;
+        let da = (x.log()? - a.apply_op1(LnMultiBetaGrad)?)?.broadcast_mul(&g)?;
+        let dx = ((a - 1.0)? / x)?.broadcast_mul(&g)?;
+        Ok((Some(da), Some(dx)))
     }
 }

@@ -97,7 +97,7 @@ fn cot_pi(x: f64) -> f64 {
 /// |B₁₆|/(16 y¹⁶) < 5e-17), the polynomial in 1/y² evaluated by Estrin's scheme (short
 /// dependency chain: it is on the critical path of [`standard_gamma_grad`]).
 #[inline(always)]
-fn ln_minus_digamma_asym(y: f64) -> f64 {
+pub(crate) fn ln_minus_digamma_asym(y: f64) -> f64 {
     let r = 1.0 / y;
     let r2 = r * r;
     let r4 = r2 * r2;
@@ -107,6 +107,33 @@ fn ln_minus_digamma_asym(y: f64) -> f64 {
     let p45 = 1.0 / 132.0 - r2 * (691.0 / 32760.0);
     let p = p01 + r4 * p23 + r8 * (p45 + r4 * (1.0 / 12.0));
     0.5 * r + r2 * p
+}
+
+/// ψ(a + b) − ψ(a) for a, b > 0, finite wherever the difference is, and +∞ only where
+/// it exceeds f64::MAX (a subnormal against a larger b):
+/// * a ≥ 10: ln(1 + b/a) + φ(a) − φ(a + b) with φ(y) = ln y − ψ(y), so nothing
+///   cancels for b ≪ a and a + b = ∞ (a, b near f64::MAX, where ψ(a + b) − ψ(a) was
+///   ∞ − 709.8) contributes φ(∞) = 0;
+/// * a < 1: ψ(a + b + 1) − ψ(a + 1) + (b/(a + b))/a from ψ(z) = ψ(z + 1) − 1/z, whose
+///   1/a − 1/(a + b) is ∞ − ∞ for a = 5e-324;
+/// * otherwise ψ(a + b) − ψ(a) directly.
+pub fn digamma_shift_diff(a: f64, b: f64) -> f64 {
+    if b == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    if a >= 10.0 {
+        let s = a + b;
+        let phi_s = if s.is_finite() {
+            ln_minus_digamma_asym(s)
+        } else {
+            0.0
+        };
+        (b / a).ln_1p() + (ln_minus_digamma_asym(a) - phi_s)
+    } else if a < 1.0 {
+        digamma(a + b + 1.0) - digamma(a + 1.0) + (b / (a + b)) / a
+    } else {
+        digamma(a + b) - digamma(a)
+    }
 }
 
 /// The digamma function ψ(x) = d ln Γ(x)/dx; NaN at the poles 0, −1, −2, … and at −∞.
@@ -483,6 +510,203 @@ pub fn lbeta(a: f64, b: f64) -> f64 {
         return lgamma(a) + ratio;
     }
     lgamma(a) + lgamma(b) - lgamma(a + b)
+}
+
+/// The multivariate beta function ln B(α) = Σ_k ln Γ(α_k) − ln Γ(Σ_k α_k) of one row
+/// α (0 for fewer than two entries, the one-point simplex), as the telescoping chain
+/// Σ_{k≥2} [`lbeta`](S_{k−1}, α_k), S_{k−1} the sum of the entries before: every step
+/// is the two-argument log-beta, whose log-gamma ratio forms stay finite where
+/// ln Γ(α_k) and ln Γ(α₀) overflow (α ≳ 2.5e305) and do not cancel where one entry
+/// dominates (α = [f64::MAX, 2.5, 5e-324]: the direct sum is ∞ − ∞). The largest
+/// entry is chained last, so an intermediate sum overflows only where the others
+/// alone exceed f64::MAX (then ln B itself is below −f64::MAX: −∞).
+pub fn ln_multivariate_beta(alpha: &[f64]) -> f64 {
+    if alpha.len() < 2 {
+        return 0.0;
+    }
+    let last = alpha
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, &v)| if v > alpha[m] { i } else { m });
+    let mut sum = 0.0;
+    let mut acc = 0.0;
+    let mut first = true;
+    for (i, &v) in alpha.iter().enumerate() {
+        if i == last {
+            continue;
+        }
+        if first {
+            first = false;
+        } else {
+            acc += lbeta(sum, v);
+        }
+        sum += v;
+    }
+    acc + lbeta(sum, alpha[last])
+}
+
+/// ∂ ln B(α)/∂α_k = ψ(α_k) − ψ(α₀) for one row, written to `out`: −ψ(α_k + r_k) + ψ(α_k)
+/// by [`digamma_shift_diff`] with r_k = Σ_{j≠k} α_j from prefix and suffix sums (not
+/// α₀ − α_k, which rounds to 0 next to an α_k near f64::MAX), so a subnormal α_k
+/// gives −∞ or a finite value instead of −∞ − (−∞).
+pub fn ln_multivariate_beta_grad(alpha: &[f64], out: &mut [f64]) {
+    if alpha.len() < 2 {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        return;
+    }
+    // The sums are kept scaled by the largest entry M so that r_k = M·ρ_k is known
+    // where it overflows: then ψ(α_k + r_k) − ψ(α_k) is ln(1 + ρ_k/(α_k/M)) + φ(α_k)
+    // for α_k ≥ 10 and ln M + ln ρ_k − ψ(α_k) below (α_k ≪ r_k; O(1/r_k) dropped).
+    let m = alpha.iter().fold(0.0f64, |a, &b| a.max(b));
+    let mut prefix = 0.0;
+    for (o, &v) in out.iter_mut().zip(alpha) {
+        *o = prefix;
+        prefix += v / m;
+    }
+    let mut suffix = 0.0;
+    for (o, &v) in out.iter_mut().zip(alpha).rev() {
+        let rho = *o + suffix;
+        let r = rho * m;
+        *o = -if r.is_finite() || !m.is_finite() {
+            digamma_shift_diff(v, r)
+        } else if v >= 10.0 {
+            (rho / (v / m)).ln_1p() + ln_minus_digamma_asym(v)
+        } else {
+            m.ln() + rho.ln() - digamma(v)
+        };
+        suffix += v / m;
+    }
+}
+
+/// The pieces of the Stirling forms of the Dirichlet (huge concentrations, or a sum α₀
+/// that overflows f64): α_k = M·t_k with M = max α, T = Σ t_k (so α₀ = M·T and
+/// ln α₀ = ln M + ln T), the large entries (α_k ≥ 10, the set L) by Stirling's series,
+/// the others (S) exactly. Returns (M, T, ln α₀, C) where
+/// ln B(α) = Σ_L α_k ln(t_k/T) + C and, with A_S the sum over S and μ the Stirling
+/// remainder (μ(α₀) = 0 at α₀ = ∞),
+/// C = −A_S ln α₀ − ½Σ_L ln α_k + ½ ln α₀ + A_S + (|L| − 1)·½ln 2π + Σ_L μ(α_k) +
+/// Σ_S ln Γ(α_k) − μ(α₀). Exact (to rounding) for any α with an entry ≥ 10.
+fn overflow_parts(alpha: &[f64]) -> (f64, f64, f64, f64) {
+    let m = alpha.iter().fold(0.0f64, |a, &b| a.max(b));
+    let t: f64 = alpha.iter().map(|&a| a / m).sum();
+    let ln_a0 = m.ln() + t.ln();
+    let (mut c, mut large) = (0.5 * ln_a0, 0usize);
+    for &a in alpha {
+        if a >= 10.0 {
+            large += 1;
+            c += -0.5 * a.ln() + stirling_mu(a);
+        } else {
+            c += a - a * ln_a0 + lgamma(a);
+        }
+    }
+    c += (large as f64 - 1.0) * HALF_LN_2PI;
+    let a0 = m * t;
+    if a0.is_finite() {
+        c -= stirling_mu(a0);
+    }
+    (m, t, ln_a0, c)
+}
+
+/// The Dirichlet log density Σ_k (α_k − 1) ln x_k − ln B(α) of one row with an entry
+/// ≥ 10, for huge entries: the direct form cancels terms of order α ln α, and where
+/// α₀ = Σ α_k overflows (two entries near f64::MAX) ln B(α) < −f64::MAX and it is
+/// −∞ − (−∞). With m_k = α_k/α₀ and u_k = x_k/m_k − 1, the large entries' terms
+/// α_k ln(x_k/m_k) are split as α_k u_k − α_k·rlog1(u_k) (rlog1(u) = u − ln(1 + u) ≥ 0)
+/// and Σ_L α_k u_k = A_S − α₀ Σ_S x_k on the simplex, so only terms of one sign
+/// overflow (the TOMS 708 "BRCOMP" idea for K categories):
+/// log p = −α₀ Σ_S x_k − Σ_L α_k rlog1(u_k) − Σ_L ln x_k + Σ_S (α_k − 1) ln x_k + A_S
+/// − C (`overflow_parts`). The value is x's density on the simplex it lies on up to
+/// rounding (Σ x_k = 1 is assumed, not re-checked).
+pub fn dirichlet_log_density_overflow(alpha: &[f64], x: &[f64]) -> f64 {
+    use super::beta::rlog1;
+    use super::scalar::xlogy;
+    if let Some(v) = dirichlet_face_limit(alpha, x) {
+        return v;
+    }
+    let (m, t, _, c) = overflow_parts(alpha);
+    let (mut acc, mut xs, mut a_s) = (-c, 0.0, 0.0);
+    for (&a, &xk) in alpha.iter().zip(x) {
+        if a >= 10.0 {
+            let u = xk * t / (a / m) - 1.0;
+            acc += -a * rlog1(u) - xk.ln();
+        } else {
+            // x_k = 0 here only on a balanced face (see `dirichlet_face_limit`): the
+            // diagonal limit drops the term.
+            if xk != 0.0 {
+                acc += xlogy(a - 1.0, xk);
+            }
+            xs += xk;
+            a_s += a;
+        }
+    }
+    acc + a_s - m * (t * xs)
+}
+
+/// The Dirichlet log density on a face of the simplex (some x_k = 0 with α_k ≠ 1),
+/// or None off the faces. Each such coordinate contributes (α_k − 1)·ln 0 = ±∞; where
+/// both signs meet (a pole α_k < 1 and a zero α_j > 1 on the same face) the density
+/// has no limit, and the value is taken along the diagonal (the zero coordinates
+/// shrinking together): −∞ for Σ_{x_k=0} (α_k − 1) > 0 and +∞ below, where the direct
+/// sum was ∞ − ∞. For a sum of exactly 0 (poles balancing zeros) it returns None and
+/// the limit is finite: the callers drop the face's terms (x_k = 0), the density of
+/// the other coordinates (for an entry ≥ 10 on such a face the Stirling form of
+/// [`dirichlet_log_density_overflow`] does not resolve the limit).
+pub fn dirichlet_face_limit(alpha: &[f64], x: &[f64]) -> Option<f64> {
+    // e = Σ (α_k − 1) over the face, as Σ_{α≥1}(α_k − 1) − #poles + Σ_{α<1} α_k: the
+    // tiny α of the poles added last, so 1e-40 − 1 + 1 does not round to 0.
+    let (mut big, mut small) = (0.0, 0.0);
+    let mut on_face = false;
+    for (&a, &xk) in alpha.iter().zip(x) {
+        if xk == 0.0 && a != 1.0 {
+            on_face = true;
+            if a > 1.0 {
+                big += a - 1.0;
+            } else {
+                big -= 1.0;
+                small += a;
+            }
+        }
+    }
+    let e = big + small;
+    match on_face {
+        false => None,
+        true if e > 0.0 => Some(f64::NEG_INFINITY),
+        true if e < 0.0 => Some(f64::INFINITY),
+        true => None,
+    }
+}
+
+/// The Dirichlet entropy ln B(α) + Σ_k (α_k − 1)(ψ(α₀) − ψ(α_k)) of one row with an entry
+/// ≥ 10, for huge entries (the direct sum cancels terms of order α ln α down to a
+/// result of order ln α₀, and is ∞ − ∞ where α₀ overflows). With ψ(z) = ln z − φ(z),
+/// the large entries' α_k ln(α₀/α_k) cancel the Σ_L α_k ln(t_k/T) of ln B exactly:
+/// H = C + Σ_L [−ln(T/t_k) + (α_k − 1)(φ(α_k) − φ(α₀))] + Σ_S (α_k − 1)(ln α₀ − φ(α₀) − ψ(α_k))
+/// (`overflow_parts`), every term of order ln α₀.
+pub fn dirichlet_entropy_overflow(alpha: &[f64]) -> f64 {
+    let (m, t, ln_a0, c) = overflow_parts(alpha);
+    let a0 = m * t;
+    // φ(α₀), and (α_k − 1)φ(α₀) where α₀ overflows: (α_k/α₀)/2 = m_k/2 (the rest is
+    // O(1/α₀) = 0).
+    let phi0 = if a0.is_finite() {
+        ln_minus_digamma_asym(a0)
+    } else {
+        0.0
+    };
+    let mut h = c;
+    for &a in alpha {
+        let tk = a / m;
+        let a_phi0 = if a0.is_finite() {
+            (a - 1.0) * phi0
+        } else {
+            0.5 * tk / t
+        };
+        if a >= 10.0 {
+            h += -(t / tk).ln() + (a - 1.0) * ln_minus_digamma_asym(a) - a_phi0;
+        } else {
+            h += (a - 1.0) * (ln_a0 - digamma(a)) - a_phi0;
+        }
+    }
+    h
 }
 
 /// The multivariate log-gamma function

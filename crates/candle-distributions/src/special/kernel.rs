@@ -589,3 +589,239 @@ pub(crate) fn apply3_pair<
         both.narrow(last, 1, 1)?.squeeze(last)?,
     ))
 }
+
+/// A [`Map2`] or [`Map3`] over inputs of broadcast-compatible shapes that broadcasts
+/// them inside the kernel rather than before it. Its backward rule then sees every
+/// input at the input's own shape and returns that input's gradient at that shape: the
+/// rule owns the reduction over the broadcast dimensions. candle's own broadcast
+/// backward sums per-element gradients in the tensor's dtype, so with a subnormal scale
+/// the terms (x − loc)/scale² overflow to +∞ and −∞ and their sum is NaN where the true
+/// sum, (Σ (x − loc))/scale², is finite or a single-signed infinity.
+#[derive(Clone, Copy)]
+struct Reducing<M>(M);
+
+/// The common shape of `layouts` and each layout broadcast to it.
+fn broadcast_layouts<const N: usize>(
+    name: &'static str,
+    layouts: [&Layout; N],
+) -> candle_core::Result<(Shape, [Layout; N])> {
+    let mut shape = layouts[0].shape().clone();
+    for l in &layouts[1..] {
+        shape = shape.broadcast_shape_binary_op(l.shape(), name)?;
+    }
+    let mut out = layouts.map(|l| l.clone());
+    for l in out.iter_mut() {
+        *l = l.broadcast_as(shape.clone())?;
+    }
+    Ok((shape, out))
+}
+
+impl<F: Fn(f64, f64) -> f64 + Copy + Send + Sync, G: Fn(f64, f64) -> f64 + Copy + Send + Sync>
+    CustomOp2 for Reducing<Map2<F, G>>
+{
+    fn name(&self) -> &'static str {
+        self.0.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if l1.shape() == l2.shape() {
+            return self.0.cpu_fwd(s1, l1, s2, l2);
+        }
+        let (_, [l1, l2]) = broadcast_layouts(self.0.name, [l1, l2])?;
+        self.0.cpu_fwd(s1, &l1, s2, &l2)
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        self.0.bwd(a, b, res, g)
+    }
+}
+
+impl<
+        F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync,
+        G: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync,
+    > CustomOp3 for Reducing<Map3<F, G>>
+{
+    fn name(&self) -> &'static str {
+        self.0.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if l1.shape() == l2.shape() && l1.shape() == l3.shape() {
+            return self.0.cpu_fwd(s1, l1, s2, l2, s3, l3);
+        }
+        let (_, [l1, l2, l3]) = broadcast_layouts(self.0.name, [l1, l2, l3])?;
+        self.0.cpu_fwd(s1, &l1, s2, &l2, s3, &l3)
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        c: &Tensor,
+        res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        self.0.bwd(a, b, c, res, g)
+    }
+}
+
+/// As [`apply2`], but the inputs keep their own shapes on the graph and the backward
+/// rule returns gradients at those shapes ([`Reducing`]): rules written for it reduce
+/// with [`sum_to`] and [`sum_ratio_to`]. Pass parameters through [`unbroadcast`] first
+/// so that the reduction reaches the shape the user gave.
+pub(crate) fn apply2_reducing<
+    F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
+    G: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
+>(
+    a: &Tensor,
+    b: &Tensor,
+    op: Map2<F, G>,
+) -> crate::Result<Tensor> {
+    a.shape().broadcast_shape_binary_op(b.shape(), op.name)?;
+    on_cpu(&[a, b], |v| v[0].apply_op2(&v[1], Reducing(op)))
+}
+
+/// The three-input [`apply2_reducing`].
+pub(crate) fn apply3_reducing<
+    F: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync + 'static,
+    G: Fn(f64, f64, f64) -> f64 + Copy + Send + Sync + 'static,
+>(
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    op: Map3<F, G>,
+) -> crate::Result<Tensor> {
+    a.shape()
+        .broadcast_shape_binary_op(b.shape(), op.name)?
+        .broadcast_shape_binary_op(c.shape(), op.name)?;
+    on_cpu(&[a, b, c], |v| v[0].apply_op3(&v[1], &v[2], Reducing(op)))
+}
+
+/// `t` with each broadcast dimension (stride 0, size > 1) narrowed to size 1: the same
+/// values at the smallest shape they vary over. A parameter broadcast to the batch shape
+/// goes through here before a [`Reducing`] kernel, so that the kernel's backward sums
+/// over those dimensions itself; candle's backward of the narrow pads with zeros and
+/// that of the broadcast adds them, which is exact.
+pub(crate) fn unbroadcast(t: &Tensor) -> candle_core::Result<Tensor> {
+    let mut out = t.clone();
+    for (d, (&n, &s)) in t.dims().iter().zip(t.stride()).enumerate() {
+        if s == 0 && n > 1 {
+            out = out.narrow(d, 0, 1)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The dimensions of `full` that a tensor of shape `target` is broadcast along
+/// (right-aligned, as candle and torch broadcast).
+fn broadcast_dims(full: &[usize], target: &[usize]) -> Vec<usize> {
+    let lead = full.len() - target.len();
+    (0..full.len())
+        .filter(|&d| d < lead || (target[d - lead] == 1 && full[d] != 1))
+        .collect()
+}
+
+/// `t` summed down to `target`, a shape that broadcasts to `t`'s (the gradient of a
+/// broadcast input, as candle's broadcast backward computes it).
+pub(crate) fn sum_to(t: &Tensor, target: &[usize]) -> candle_core::Result<Tensor> {
+    if t.dims() == target {
+        return Ok(t.clone());
+    }
+    let dims = broadcast_dims(t.dims(), target);
+    let s = if dims.is_empty() {
+        t.clone()
+    } else {
+        t.sum_keepdim(dims)?
+    };
+    s.reshape(target)
+}
+
+/// Σ n/s summed down to `target` (see [`sum_to`]), for `n` of the full shape and `s > 0`
+/// of a shape that broadcasts to it, with the correct result where the terms n/s
+/// overflow: the sum itself when it is in range, ±∞ when it is not, never ∞ − ∞.
+///
+/// Along the summed dimensions where `s` is constant (all of them for the gradient of
+/// `s` itself) 1/s comes out of the sum: the numerators are summed first, so terms
+/// that cancel do so exactly, and then divided. What remains, a sum over different
+/// values of `s`, is taken in f64; if that overflows, the terms with s below 2⁻⁵⁰⁰
+/// are summed scaled by 2⁻⁶⁰⁰ apart from the others and the two sums joined at the end.
+pub(crate) fn sum_ratio_to(
+    n: &Tensor,
+    s: &Tensor,
+    target: &[usize],
+) -> candle_core::Result<Tensor> {
+    if n.dims() == target && s.dims() == target {
+        return n / s;
+    }
+    let full = n.dims().to_vec();
+    if full.contains(&0) {
+        return Tensor::zeros(target, n.dtype(), n.device());
+    }
+    let summed = broadcast_dims(&full, target);
+    let s_lead = full.len() - s.rank();
+    let s_const = |d: usize| d < s_lead || s.dims()[d - s_lead] == 1;
+    if summed.iter().all(|&d| s_const(d)) {
+        // `s` without its leading dims that `target` lacks (all of size 1 here), so
+        // that it broadcasts against the reduced sum.
+        let lead = full.len() - target.len();
+        let drop = lead.saturating_sub(s_lead);
+        let sp = if drop > 0 {
+            s.reshape(&s.dims()[drop..])?
+        } else {
+            s.clone()
+        };
+        return sum_to(n, target)?.broadcast_div(&sp);
+    }
+    let dtype = n.dtype();
+    let n = n.to_dtype(candle_core::DType::F64)?;
+    let s = s.to_dtype(candle_core::DType::F64)?;
+    let common: Vec<usize> = summed.iter().copied().filter(|&d| s_const(d)).collect();
+    let n = if common.is_empty() {
+        n
+    } else {
+        n.sum_keepdim(common)?
+    };
+    let s = s.broadcast_as(n.dims())?;
+    let direct = sum_to(&(&n / &s)?, target)?;
+    if all_finite(&direct)? {
+        return direct.to_dtype(dtype);
+    }
+    let scale = 2f64.powi(600);
+    let tiny = s.lt(2f64.powi(-500))?;
+    let s_up = tiny.where_cond(&(&s * scale)?, &s)?;
+    let t = (&n / &s_up)?;
+    let zero = t.zeros_like()?;
+    let hi = sum_to(&tiny.where_cond(&t, &zero)?, target)?;
+    let lo = sum_to(&tiny.where_cond(&zero, &t)?, target)?;
+    ((hi * scale)? + lo)?.to_dtype(dtype)
+}
+
+/// Whether every element of `t` is finite (one reduction; the answer is read on the host).
+fn all_finite(t: &Tensor) -> candle_core::Result<bool> {
+    // 0·x is 0 for finite x and NaN for ±∞ and NaN.
+    let d = t
+        .affine(0.0, 0.0)?
+        .sum_all()?
+        .to_dtype(candle_core::DType::F64)?;
+    Ok(d.to_scalar::<f64>()? == 0.0)
+}
