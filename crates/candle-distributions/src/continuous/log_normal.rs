@@ -89,7 +89,15 @@ impl LogNormal {
     /// loc = 40 and scale = 1e-3 in f32, an error of 2e-3 in z, and a relative error of
     /// 4e-8 in f64 where ln x − loc is small).
     fn standardize(&self, value: &Tensor) -> Result<(Tensor, Tensor)> {
-        let v = checked_argument(
+        let v = self.checked_value(value)?;
+        let z = standardize_kernel(&v, self.loc(), self.scale())?;
+        Ok((z, v))
+    }
+
+    /// A `log_prob`/`cdf` argument through the shared path ([`checked_argument`]),
+    /// under this distribution's name and support.
+    fn checked_value(&self, value: &Tensor) -> Result<Tensor> {
+        checked_argument(
             NAME,
             "value",
             value,
@@ -98,9 +106,7 @@ impl LogNormal {
             self.dtype(),
             self.device(),
             self.base.validate_args().then_some(&Constraint::Positive),
-        )?;
-        let z = standardize_kernel(&v, self.loc(), self.scale())?;
-        Ok((z, v))
+        )
     }
 }
 
@@ -363,16 +369,7 @@ impl Distribution for LogNormal {
         if let Some(base) = self.base.widened_for(value)? {
             return LogNormal { base }.log_prob(value);
         }
-        let v = checked_argument(
-            NAME,
-            "value",
-            value,
-            self.batch_shape(),
-            &[],
-            self.dtype(),
-            self.device(),
-            self.base.validate_args().then_some(&Constraint::Positive),
-        )?;
+        let v = self.checked_value(value)?;
         apply3_reducing(
             &v,
             &unbroadcast(self.loc())?,

@@ -263,6 +263,18 @@ fn standardize_owned(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Result<Tensor>
     )
 }
 
+/// w = y²/(ν + y²) = u²/(1 + u²) with u = |y|/√ν, formed without overflow of y² or
+/// of ν + y² (ν up to f64::MAX).
+fn t_weight(y: f64, nu: f64) -> f64 {
+    let u = y.abs() / nu.sqrt();
+    if u <= 1.0 {
+        u * u / (1.0 + u * u)
+    } else {
+        let r = 1.0 / u;
+        1.0 / (1.0 + r * r)
+    }
+}
+
 /// −ln σ at the shape of the standardized value y, carrying the whole σ-gradient of
 /// `log_prob`: −Σ g·(1 + y·∂_y ln f(y; ν))/σ = −Σ g·(1 − (ν + 1)·y²/(ν + y²))/σ,
 /// summed before the division. Split over two terms, −Σ g y ∂_y ln f/σ and −Σ g/σ
@@ -276,13 +288,7 @@ fn neg_log_scale(y: &Tensor, df: &Tensor, scale: &Tensor) -> Result<Tensor> {
     // 1 − (ν + 1) w with w = y²/(ν + y²) = u²/(1 + u²), u = |y|/√ν, formed without
     // overflow of y² or ν + 1 against ν (ν up to f64::MAX).
     fn term(y: f64, nu: f64) -> f64 {
-        let u = y.abs() / nu.sqrt();
-        let w = if u <= 1.0 {
-            u * u / (1.0 + u * u)
-        } else {
-            let r = 1.0 / u;
-            1.0 / (1.0 + r * r)
-        };
+        let w = t_weight(y, nu);
         1.0 - w - nu * w
     }
     fn bwd(
@@ -486,14 +492,7 @@ fn log1p_sq_ratio(y: &Tensor, df: &Tensor) -> Result<Tensor> {
         }
     }
     fn dnu(y: f64, nu: f64) -> f64 {
-        let u = y.abs() / nu.sqrt();
-        let w = if u <= 1.0 {
-            u * u / (1.0 + u * u)
-        } else {
-            let r = 1.0 / u;
-            1.0 / (1.0 + r * r)
-        };
-        -w / nu
+        -t_weight(y, nu) / nu
     }
     fn bwd(
         y: &Tensor,

@@ -1235,13 +1235,21 @@ fn tail_integral(k: f64, s: f64) -> f64 {
     tail_integrals(k, s).0
 }
 
-/// (∫₀^S e^{−u − ku²} du, ∫₀^S u e^{−u − ku²} du) for k ≥ 0 by 32-point
-/// Gauss–Legendre quadrature on the panels [0, 1, 3, 7, 15, 31, 60] clipped at S (the
-/// integrand is below 60·e^{−60} beyond, against integrals of at least 0.2 for S ≥ 1).
+/// (∫₀^S e^{−u − ku²} du, ∫₀^S u e^{−u − ku²} du) for k ≥ 0; see [`tail_panels`].
 fn tail_integrals(k: f64, s: f64) -> (f64, f64) {
+    let [m0, m1, _] = tail_panels(k, s);
+    (m0, m1)
+}
+
+/// ∫₀^S uʲ e^{−u − ku²} du for j = 0, 1, 2 and k ≥ 0, by 32-point Gauss–Legendre
+/// quadrature on the panels [0, 1, 3, 7, 15, 31, 60] clipped at S (the integrand is
+/// below 3600·e^{−60} beyond, against integrals of at least 0.2 for S ≥ 1). The
+/// integrand is smooth and of order one on each panel, so this is accurate to
+/// rounding for every k ≥ 0.
+fn tail_panels(k: f64, s: f64) -> [f64; 3] {
     const EDGES: [f64; 7] = [0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 60.0];
     let (nodes, weights) = gauss_legendre_32();
-    let (mut m0, mut m1) = (0.0, 0.0);
+    let mut m = [0.0; 3];
     for e in EDGES.windows(2) {
         let (lo, hi) = (e[0], e[1].min(s));
         // NaN S gives no panel (and a NaN-free 0).
@@ -1252,11 +1260,12 @@ fn tail_integrals(k: f64, s: f64) -> (f64, f64) {
         for (&t, &w) in nodes.iter().zip(weights) {
             let x = mid + half * t;
             let f = half * w * (-x - k * x * x).exp();
-            m0 += f;
-            m1 += f * x;
+            m[0] += f;
+            m[1] += f * x;
+            m[2] += f * x * x;
         }
     }
-    (m0, m1)
+    m
 }
 
 /// (∂t/∂β, ∂t/∂W) of the offset t(β, W, p) from a bound (see [`window_offset`]):
@@ -1691,34 +1700,15 @@ fn tail_window(a: f64, b: f64) -> Option<(f64, f64)> {
 
 /// Moments of the standard normal truncated to [c, d] (1 ≤ c < d ≤ ∞) in the variable
 /// s = c(z − c) ∈ [0, S], S = c(d − c), whose density is ∝ w(s) = e^{−s − s²/(2c²)}
-/// (z = c + s/c: e^{−z²/2} = e^{−c²/2} w(s)). Returns (ln ∫w ds, E[s], E[s²]) by
-/// 32-point Gauss–Legendre quadrature on the panels [0, 1, 3, 7, 15, 31, 60] clipped
-/// at S (w < e^{−60} beyond: negligible against ∫w ≥ 0.3 for S ≥ 1). The integrand
-/// is smooth and of order one, so this is accurate to rounding for every c ≥ 1.
+/// (z = c + s/c: e^{−z²/2} = e^{−c²/2} w(s)). Returns (ln ∫w ds, E[s], E[s²]) from
+/// [`tail_panels`].
 fn tail_moments(c: f64, d: f64) -> (f64, f64, f64) {
-    const EDGES: [f64; 7] = [0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 60.0];
     let top = if d < f64::INFINITY {
-        (c * (d - c)).min(EDGES[6])
+        c * (d - c)
     } else {
-        EDGES[6]
+        f64::INFINITY
     };
-    let k = 0.5 / (c * c);
-    let (nodes, weights) = gauss_legendre_32();
-    let (mut m0, mut m1, mut m2) = (0.0, 0.0, 0.0);
-    for e in EDGES.windows(2) {
-        let (lo, hi) = (e[0], e[1].min(top));
-        if hi <= lo {
-            break;
-        }
-        let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-        for (&t, &w) in nodes.iter().zip(weights) {
-            let x = mid + half * t;
-            let f = half * w * (-x - k * x * x).exp();
-            m0 += f;
-            m1 += f * x;
-            m2 += f * x * x;
-        }
-    }
+    let [m0, m1, m2] = tail_panels(0.5 / (c * c), top);
     (m0.ln(), m1 / m0, m2 / m0)
 }
 
