@@ -10,7 +10,8 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::{
-    Cauchy, Distribution, Exponential, Generator, Gumbel, HalfCauchy, HalfNormal, Laplace, Normal,
+    Cauchy, Distribution, Exponential, GeneralizedPareto, Generator, Gumbel, HalfCauchy,
+    HalfNormal, Laplace, LogNormal, Normal, StudentT, TruncatedNormal,
 };
 
 const TINY: f64 = 5e-324; // 2⁻¹⁰⁷⁴
@@ -302,4 +303,33 @@ fn cauchy_far_tail_log_prob() {
         let lp = vec_of(&d.log_prob(&Tensor::new(x, &dev()).unwrap()).unwrap())[0];
         assert!(close(lp, want, 1e-15), "{}: {lp} vs {want}", d.name());
     }
+}
+
+/// An empty value (or an empty sample) through the reducing kernels: the backward pass
+/// returns zero gradients of the parameters' shapes, never a panic.
+#[test]
+fn empty_values_give_zero_gradients() -> Result<(), Box<dyn std::error::Error>> {
+    let dev = Device::Cpu;
+    let loc = Var::new(&[0.5f64, 1.0], &dev)?;
+    let scale = Var::new(&[1.5f64, 2.0], &dev)?;
+    let x = Tensor::zeros((0, 2), DType::F64, &dev)?;
+    let dists: Vec<Box<dyn Distribution>> = vec![
+        Box::new(Normal::new(&loc, &scale)?),
+        Box::new(Cauchy::new(&loc, &scale)?),
+        Box::new(LogNormal::new(&loc, &scale)?),
+        Box::new(StudentT::new(3.0, &loc, &scale)?),
+        Box::new(GeneralizedPareto::new(&loc, &scale, 0.2)?),
+        Box::new(TruncatedNormal::new(&loc, &scale, -1.0, 4.0)?),
+    ];
+    for d in dists {
+        let lp = d.log_prob(&x)?;
+        assert_eq!(lp.dims(), &[0, 2], "{}", d.name());
+        let g = lp.sum_all()?.backward()?;
+        for v in [&loc, &scale] {
+            if let Some(t) = g.get(v.as_tensor()) {
+                assert_eq!(t.to_vec1::<f64>()?, vec![0.0, 0.0], "{}", d.name());
+            }
+        }
+    }
+    Ok(())
 }
