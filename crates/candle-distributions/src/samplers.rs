@@ -622,7 +622,7 @@ impl CustomOp1 for LnGammaOp {
 /// ln G = −∞, for α ≲ 1e-308); it is saturated at f64::MAX (the nearest finite value),
 /// so that the zero upstream gradient of a draw clamped into the dtype's range
 /// (`exp_draw`) gives 0, not 0·∞ = NaN, while a nonzero one still gives ±∞.
-fn ln_gamma_grad<const F32: bool>(alpha: f64, lg: f64) -> f64 {
+pub(crate) fn ln_gamma_grad<const F32: bool>(alpha: f64, lg: f64) -> f64 {
     if lg == f64::NEG_INFINITY {
         return f64::MAX;
     }

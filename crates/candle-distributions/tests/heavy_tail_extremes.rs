@@ -411,3 +411,32 @@ fn student_t_log_prob_gradients_with_subnormal_scale() {
         .unwrap();
     assert_eq!(s(g.get(&loc).unwrap().clone()), f64::INFINITY);
 }
+
+/// StudentT draws at huge scales: the df-gradient of Σx is scale times that of the same
+/// draws at scale 1 (x = loc + scale·t, t free of scale), checked at scale = 1e300
+/// where nothing overflows; at scale = f64::MAX each draw's term scale·∂t/∂ν overflows
+/// with the sign of t (and draws with |t| > 1 are capped at MAX, gradient 0), and the
+/// sum over draws was ∞ − ∞ = NaN; it is now summed before the multiplication.
+#[test]
+fn student_t_rsample_df_gradient_at_huge_scale() -> Result<(), Box<dyn std::error::Error>> {
+    let dev = Device::Cpu;
+    let grad_df = |df: f64, scale: f64| -> Result<f64, Box<dyn std::error::Error>> {
+        let dfv = Var::new(df, &dev)?;
+        let d = StudentT::new(&dfv, -1e8f64, scale)?;
+        let x = d.rsample(&[64], &mut candle_distributions::Generator::new(7))?;
+        let g = x.sum_all()?.backward()?;
+        Ok(g.get(dfv.as_tensor()).unwrap().to_scalar::<f64>()?)
+    };
+    let unit = grad_df(0.75, 1.0)?;
+    let big = grad_df(0.75, 1e300)?;
+    assert!(unit.is_finite() && unit != 0.0, "scale 1: {unit}");
+    assert!(
+        (big - unit * 1e300).abs() <= 1e-9 * (unit * 1e300).abs(),
+        "{big} vs {unit}·1e300"
+    );
+    for df in [0.75, 0.05] {
+        let g = grad_df(df, f64::MAX)?;
+        assert!(!g.is_nan(), "df = {df}, scale = MAX: NaN");
+    }
+    Ok(())
+}

@@ -4,10 +4,11 @@ use crate::constraints::Constraint;
 use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
-use crate::samplers::{finite_max, log_range, standard_gamma_ln_rsample};
+use crate::samplers::{finite_max, ln_gamma_grad, log_range, standard_gamma_ln_rsample};
 use crate::special::beta::betainc_grad_xy;
 use crate::special::kernel::{
-    apply1, apply2, apply3, apply3_reducing, sum_ratio_to, unbroadcast, Map1, Map2, Map3,
+    apply1, apply2, apply3, apply3_reducing, grad_carrier, scaled_carrier, sum_ratio_to,
+    unbroadcast, Map1, Map2, Map3, Scaling,
 };
 use crate::special::{beta as sbeta, finite_or, gamma as sgamma};
 use candle_core::{DType, Tensor};
@@ -90,24 +91,32 @@ impl Distribution for StudentT {
         Constraint::Real
     }
 
+    // The value as before from detached parameters; the pathwise gradients are
+    // attached in closed form (`rsample_gradients`), so that the df-gradient, scale·t·∂h/∂ν
+    // per draw, is summed over the draws before the multiplication by scale (at
+    // scale = f64::MAX the per-draw terms overflow with both signs).
     fn rsample(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
         let shape = self.p.sample_shape(sample_shape)?;
         let z = rng.standard_normal(&shape, self.dtype(), self.device())?;
         // y = z √(ν/(2G)) in f64 from ln G (see `standard_gamma_ln_rsample`): for small
-        // ν, G underflows f32 and ν/(2G) overflows it, and the gradient through G
-        // overflows in its intermediate factors even in f64.
-        let df = self.p.w(0).broadcast_as(shape.as_slice())?;
+        // ν, G underflows f32 and ν/(2G) overflows it.
+        let df = self.p.w(0).detach().broadcast_as(shape.as_slice())?;
         let lg = standard_gamma_ln_rsample(&(&df * 0.5)?, rng.next_draw())?;
-        let half_ln = ((df.log()? - lg)? - std::f64::consts::LN_2)?.affine(0.5, 0.0)?;
+        let half_ln = ((df.log()? - &lg)? - std::f64::consts::LN_2)?.affine(0.5, 0.0)?;
         // scale·y = sign(z)·exp(L), L = ln|z| + ½ ln(ν/(2G)) + ln scale, with L capped
-        // at ln f64::MAX before the exponential: for tiny ν the draw overflows, and a
-        // clamp after an overflow sent gradient 0 into products with ∞ (0·∞ = NaN).
+        // at ln f64::MAX before the exponential: for tiny ν the draw overflows.
         let z = z.to_dtype(DType::F64)?;
-        let l = (z.abs()?.log()? + half_ln)?.broadcast_add(&self.p.w(2).log()?)?;
-        let l = l.minimum(log_range(DType::F64).1)?;
-        let x = (z.sign()? * l.exp()?)?.broadcast_add(self.p.w(1))?;
+        let l = (z.abs()?.log()? + &half_ln)?.broadcast_add(&self.p.w(2).detach().log()?)?;
+        let cap = log_range(DType::F64).1;
+        let x = (z.sign()? * l.minimum(cap)?.exp()?)?.broadcast_add(&self.p.w(1).detach())?;
         let max = finite_max(self.dtype());
-        Ok(x.clamp(-max, max)?.to_dtype(self.dtype())?)
+        let x = x.clamp(-max, max)?;
+        let x = if self.tracks_gradients() {
+            (&x + self.rsample_gradients(&x, &z, &lg, &l, cap, max)?)?
+        } else {
+            x
+        };
+        Ok(x.to_dtype(self.dtype())?)
     }
 
     // −(ν+1)/2 · log1p(y²/ν) − ln scale − ½ ln(νπ) − ln Γ(ν/2) + ln Γ((ν+1)/2)
@@ -567,4 +576,73 @@ fn t_cdf_bwd(
         },
     )?;
     Ok((Some((g * pdf)?), Some((g * dnu)?)))
+}
+
+impl StudentT {
+    /// Whether any parameter is on an autograd graph.
+    fn tracks_gradients(&self) -> bool {
+        (0..3).any(|i| self.p.w(i).track_op())
+    }
+
+    /// Zero-valued terms carrying the pathwise gradients of draws x = loc + scale·t,
+    /// t = sign(z)·e^{ln|z| + h}, h = ½(ln ν − ln G − ln 2), G ~ Gamma(ν/2) by implicit
+    /// reparameterization: ∂x/∂loc = 1, ∂x/∂scale = t, ∂x/∂ν = scale·t·∂h/∂ν with
+    /// ∂h/∂ν = ½(1/ν − ½ d ln G/dα) ([`ln_gamma_grad`]). Zero where the draw was capped
+    /// (L at ln f64::MAX, or |x| past the dtype's largest number): there x does not move.
+    fn rsample_gradients(
+        &self,
+        x: &Tensor,
+        z: &Tensor,
+        lg: &Tensor,
+        l: &Tensor,
+        cap: f64,
+        max: f64,
+    ) -> Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let host = |t: &Tensor| -> Result<Vec<f64>> {
+            let t = crate::distribution::broadcast_to(&t.detach(), &dims)?;
+            Ok(t.flatten_all()?.to_vec1::<f64>()?)
+        };
+        let (xs, zs, lgs, ls, dfs) = (host(x)?, host(z)?, host(lg)?, host(l)?, host(self.p.w(0))?);
+        let n = xs.len();
+        let mut coef: [Vec<f64>; 3] = Default::default();
+        for c in coef.iter_mut() {
+            c.reserve_exact(n);
+        }
+        for i in 0..n {
+            let live = ls[i] < cap && xs[i].abs() < max;
+            if !live {
+                for c in coef.iter_mut() {
+                    c.push(0.0);
+                }
+                continue;
+            }
+            let nu = dfs[i];
+            // t from the same logarithms as the draw (without ln scale).
+            let t = zs[i].signum()
+                * (zs[i].abs().ln() + 0.5 * (nu.ln() - lgs[i] - std::f64::consts::LN_2)).exp();
+            let dlg = ln_gamma_grad::<false>(0.5 * nu, lgs[i]);
+            let dh = 0.5 * (1.0 / nu - 0.5 * dlg);
+            coef[0].push(if t == 0.0 { 0.0 } else { t * dh });
+            coef[1].push(1.0);
+            coef[2].push(t);
+        }
+        let tensor = |c: Vec<f64>| Tensor::from_vec(c, dims.as_slice(), x.device());
+        let [c_df, c_loc, c_scale] = coef;
+        let scale = unbroadcast(&self.p.w(2).detach())?;
+        let mut total = x.zeros_like()?.detach();
+        let df = unbroadcast(self.p.w(0))?;
+        if df.track_op() {
+            total = (total + scaled_carrier(&tensor(c_df)?, Scaling::Multiply(&scale), &df)?)?;
+        }
+        let loc = self.p.w_at(1, x)?;
+        if loc.track_op() {
+            total = (total + grad_carrier(&tensor(c_loc)?, &loc)?)?;
+        }
+        let sc = self.p.w_at(2, x)?;
+        if sc.track_op() {
+            total = (total + grad_carrier(&tensor(c_scale)?, &sc)?)?;
+        }
+        Ok(total)
+    }
 }

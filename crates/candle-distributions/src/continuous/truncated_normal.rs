@@ -4,7 +4,7 @@ use crate::constraints::Constraint;
 use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
-use crate::special::kernel::{apply2, apply3, Map2, Map3};
+use crate::special::kernel::{apply2, apply3, grad_carrier, scaled_carrier, Map2, Map3, Scaling};
 use crate::special::log_ndtr_diff;
 use crate::special::scalar::{
     clamp_total, gauss_legendre_32, half_sq_diff, log_mass_at, log_ndtr_diff as log_mass,
@@ -440,8 +440,8 @@ impl TruncatedNormal {
             }
             let c = Tensor::from_vec(c, dims.as_slice(), x.device())?;
             let term = match k {
-                2 | 3 => scaled_carrier(&c, None, &theta)?,
-                _ => scaled_carrier(&c, Some(&scale), &theta)?,
+                2 | 3 => scaled_carrier(&c, Scaling::None, &theta)?,
+                _ => scaled_carrier(&c, Scaling::Divide(&scale), &theta)?,
             };
             total = (total + term)?;
         }
@@ -479,103 +479,6 @@ fn density_ratio(ln_w: f64, ln_ratio: f64) -> f64 {
     } else {
         e.exp()
     }
-}
-
-/// Zero (the broadcast shape of `num` and `theta`), with gradient Σ g·num/scale with
-/// respect to `theta` (Σ g·num without `scale`), the sum taken over the dimensions
-/// `theta` is broadcast along by [`sum_ratio_to`](crate::special::kernel::sum_ratio_to):
-/// 1/scale comes out of the sum, so per-element terms that overflow (scale 5e-324)
-/// still give the correct finite or ±∞ total, never ∞ − ∞. Pass parameters through
-/// [`unbroadcast`](crate::special::kernel::unbroadcast) so the reduction reaches the
-/// shape the user gave.
-fn scaled_carrier(num: &Tensor, scale: Option<&Tensor>, theta: &Tensor) -> Result<Tensor> {
-    use crate::special::kernel::{apply2_reducing, apply3_reducing, sum_ratio_to, sum_to};
-    fn zero2(_: f64, _: f64) -> f64 {
-        0.0
-    }
-    fn zero3(_: f64, _: f64, _: f64) -> f64 {
-        0.0
-    }
-    // g·num, 0 where g is 0 whatever num is.
-    fn weighted(g: &Tensor, num: &Tensor) -> CResult<Tensor> {
-        let g = g.broadcast_as(num.dims())?;
-        g.eq(0.0)?.where_cond(&g.zeros_like()?, &(&g * num)?)
-    }
-    fn bwd2(
-        num: &Tensor,
-        theta: &Tensor,
-        _res: &Tensor,
-        g: &Tensor,
-    ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        Ok((None, Some(sum_to(&weighted(g, num)?, theta.dims())?)))
-    }
-    fn bwd3(
-        num: &Tensor,
-        scale: &Tensor,
-        theta: &Tensor,
-        _res: &Tensor,
-        g: &Tensor,
-    ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let full = weighted(g, num)?;
-        // Zero sums stay zero over a subnormal scale (0/s is 0, but ∞·0 is not).
-        let r = sum_ratio_to(&full, scale, theta.dims())?;
-        let z = sum_to(&full, theta.dims())?;
-        let r = z.eq(0.0)?.where_cond(&z, &r)?;
-        Ok((None, None, Some(r)))
-    }
-    let num = num.detach();
-    Ok(match scale {
-        None => apply2_reducing(
-            &num,
-            theta,
-            Map2 {
-                name: "truncated_normal_carrier",
-                f: zero2,
-                f32: zero2,
-                bwd: Some(bwd2),
-            },
-        )?,
-        Some(s) => apply3_reducing(
-            &num,
-            &s.detach(),
-            theta,
-            Map3 {
-                name: "truncated_normal_scaled_carrier",
-                f: zero3,
-                f32: zero3,
-                bwd: Some(bwd3),
-            },
-        )?,
-    })
-}
-
-/// Zero, with gradient `coef` (detached, the shape of `theta`) with respect to
-/// `theta`: attaches a gradient computed in closed form to a value computed another
-/// way. Where the incoming gradient is 0 (a branch `where_cond` did not select) the
-/// result is 0 even if `coef` is ±∞.
-fn grad_carrier(coef: &Tensor, theta: &Tensor) -> Result<Tensor> {
-    fn zero(_: f64, _: f64) -> f64 {
-        0.0
-    }
-    fn bwd(
-        coef: &Tensor,
-        _theta: &Tensor,
-        _res: &Tensor,
-        g: &Tensor,
-    ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let dtheta = g.eq(0.0)?.where_cond(&g.zeros_like()?, &(g * coef)?)?;
-        Ok((None, Some(dtheta)))
-    }
-    apply2(
-        &coef.detach(),
-        theta,
-        Map2 {
-            name: "truncated_normal_grad_carrier",
-            f: zero,
-            f32: zero,
-            bwd: Some(bwd),
-        },
-    )
 }
 
 /// (c, c in x units, ln Z + c²/2 + ln√(2π)) for the [`TruncatedNormal`] fields, all

@@ -825,3 +825,176 @@ fn all_finite(t: &Tensor) -> candle_core::Result<bool> {
         .to_dtype(candle_core::DType::F64)?;
     Ok(d.to_scalar::<f64>()? == 0.0)
 }
+
+/// Zero, with gradient `coef` (detached, the shape of `theta`) with respect to
+/// `theta`: attaches a gradient computed in closed form to a value computed another
+/// way (TruncatedNormal, StudentT draws). Where the incoming gradient is 0 (a branch
+/// `where_cond` did not select) the result is 0 even if `coef` is ±∞.
+pub(crate) fn grad_carrier(coef: &Tensor, theta: &Tensor) -> crate::Result<Tensor> {
+    fn zero(_: f64, _: f64) -> f64 {
+        0.0
+    }
+    fn bwd(
+        coef: &Tensor,
+        _theta: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let dtheta = g.eq(0.0)?.where_cond(&g.zeros_like()?, &(g * coef)?)?;
+        Ok((None, Some(dtheta)))
+    }
+    apply2(
+        &coef.detach(),
+        theta,
+        Map2 {
+            name: "grad_carrier",
+            f: zero,
+            f32: zero,
+            bwd: Some(bwd),
+        },
+    )
+}
+
+/// How [`scaled_carrier`] applies a per-parameter factor to the summed gradient.
+pub(crate) enum Scaling<'a> {
+    /// Σ g·num.
+    None,
+    /// Σ g·num/s ([`sum_ratio_to`]).
+    Divide(&'a Tensor),
+    /// Σ g·num·m ([`sum_product_to`]).
+    Multiply(&'a Tensor),
+}
+
+/// Zero (the broadcast shape of `num` and `theta`), with gradient Σ g·num (divided or
+/// multiplied by a factor, see [`Scaling`]) with respect to `theta`, the sum taken
+/// over the dimensions `theta` is broadcast along. The factor comes out of the sum
+/// where it is constant along them, so per-element terms that overflow (a scale of
+/// 5e-324 divides, one of f64::MAX multiplies) still give the correct finite or ±∞
+/// total, never ∞ − ∞. Pass parameters through [`unbroadcast`] so the reduction
+/// reaches the shape the user gave.
+pub(crate) fn scaled_carrier(
+    num: &Tensor,
+    scaling: Scaling,
+    theta: &Tensor,
+) -> crate::Result<Tensor> {
+    fn zero2(_: f64, _: f64) -> f64 {
+        0.0
+    }
+    fn zero3(_: f64, _: f64, _: f64) -> f64 {
+        0.0
+    }
+    // g·num, 0 where g is 0 whatever num is.
+    fn weighted(g: &Tensor, num: &Tensor) -> candle_core::Result<Tensor> {
+        let g = g.broadcast_as(num.dims())?;
+        g.eq(0.0)?.where_cond(&g.zeros_like()?, &(&g * num)?)
+    }
+    type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    fn bwd2(
+        num: &Tensor,
+        theta: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        Ok((None, Some(sum_to(&weighted(g, num)?, theta.dims())?)))
+    }
+    // A zero sum stays zero whatever the factor (0/5e-324 is 0, but 0·∞ is not).
+    fn zero_stays(full: &Tensor, r: Tensor, target: &[usize]) -> candle_core::Result<Tensor> {
+        let z = sum_to(full, target)?;
+        z.eq(0.0)?.where_cond(&z, &r)
+    }
+    fn bwd_div(
+        num: &Tensor,
+        s: &Tensor,
+        theta: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<Grads3> {
+        let full = weighted(g, num)?;
+        let r = sum_ratio_to(&full, s, theta.dims())?;
+        Ok((None, None, Some(zero_stays(&full, r, theta.dims())?)))
+    }
+    fn bwd_mul(
+        num: &Tensor,
+        m: &Tensor,
+        theta: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<Grads3> {
+        let full = weighted(g, num)?;
+        let r = sum_product_to(&full, m, theta.dims())?;
+        Ok((None, None, Some(zero_stays(&full, r, theta.dims())?)))
+    }
+    let num = num.detach();
+    let op3 = |s: &Tensor, name: &'static str, bwd: Bwd3| {
+        apply3_reducing(
+            &num,
+            &s.detach(),
+            theta,
+            Map3 {
+                name,
+                f: zero3,
+                f32: zero3,
+                bwd: Some(bwd),
+            },
+        )
+    };
+    match scaling {
+        Scaling::None => apply2_reducing(
+            &num,
+            theta,
+            Map2 {
+                name: "carrier",
+                f: zero2,
+                f32: zero2,
+                bwd: Some(bwd2),
+            },
+        ),
+        Scaling::Divide(s) => op3(s, "carrier_over_scale", bwd_div),
+        Scaling::Multiply(m) => op3(m, "carrier_times_scale", bwd_mul),
+    }
+}
+
+/// Σ n·m summed down to `target` (see [`sum_to`]), for `n` of the full shape and `m`
+/// of a shape that broadcasts to it: m comes out of the sum where it is constant along
+/// the summed dimensions (terms n·m with m = f64::MAX overflow with both signs where
+/// the total need not), else the products are summed, in two scaled parts if that
+/// overflows.
+pub(crate) fn sum_product_to(
+    n: &Tensor,
+    m: &Tensor,
+    target: &[usize],
+) -> candle_core::Result<Tensor> {
+    let full = n.dims().to_vec();
+    let summed = broadcast_dims(&full, target);
+    let m_lead = full.len() - m.rank();
+    let m_const = |d: usize| d < m_lead || m.dims()[d - m_lead] == 1;
+    if !summed.is_empty() && summed.iter().all(|&d| m_const(d)) {
+        let lead = full.len() - target.len();
+        let drop = lead.saturating_sub(m_lead);
+        let mp = if drop > 0 {
+            m.reshape(&m.dims()[drop..])?
+        } else {
+            m.clone()
+        };
+        return sum_to(n, target)?.broadcast_mul(&mp);
+    }
+    let direct = sum_to(&n.broadcast_mul(m)?, target)?;
+    if all_finite(&direct)? {
+        return Ok(direct);
+    }
+    // The products overflow: those with m above 2⁵⁰⁰ are summed scaled by 2⁻⁶⁰⁰ apart
+    // from the others, and the two sums joined at the end (±∞ only if the total is).
+    let dtype = n.dtype();
+    let n = n.to_dtype(candle_core::DType::F64)?;
+    let m = m
+        .to_dtype(candle_core::DType::F64)?
+        .broadcast_as(n.dims())?;
+    let scale = 2f64.powi(600);
+    let big = m.gt(2f64.powi(500))?;
+    let m_down = big.where_cond(&(&m / scale)?, &m)?;
+    let t = (&n * &m_down)?;
+    let zero = t.zeros_like()?;
+    let hi = sum_to(&big.where_cond(&t, &zero)?, target)?;
+    let lo = sum_to(&big.where_cond(&zero, &t)?, target)?;
+    ((hi * scale)? + lo)?.to_dtype(dtype)
+}
