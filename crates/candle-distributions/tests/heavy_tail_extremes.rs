@@ -440,3 +440,34 @@ fn student_t_rsample_df_gradient_at_huge_scale() -> Result<(), Box<dyn std::erro
     }
     Ok(())
 }
+
+/// The case of the 1e6-case property run: loc = f32::MAX, scales up to f64::MAX and
+/// df = 0.117: the gradients of Σ rsample with respect to df and scale are never NaN
+/// (the scale gradient is Σ t over draws, the df gradient scale·Σ t·∂h/∂ν).
+#[test]
+fn student_t_rsample_gradients_at_extreme_loc_and_scale() -> Result<(), Box<dyn std::error::Error>>
+{
+    let dev = Device::Cpu;
+    let df = Var::from_tensor(&Tensor::new(&[[0.117f32], [2.5]], &dev)?)?;
+    let loc = Var::from_tensor(&Tensor::new(f32::MAX, &dev)?)?;
+    let scale = Var::new(&[f64::MAX, 7.0, 0.05], &dev)?;
+    let d = StudentT::new_with_validation(&df, &loc, &scale, false)?;
+    // the run's seed, then more
+    for seed in std::iter::once(2534556729856617127).chain(0..64) {
+        let x = d.rsample(&[5], &mut candle_distributions::Generator::new(seed))?;
+        let g = x.sum_all()?.backward()?;
+        for (name, v) in [("df", df.as_tensor()), ("scale", scale.as_tensor())] {
+            let gv = g
+                .get(v)
+                .unwrap()
+                .to_dtype(DType::F64)?
+                .flatten_all()?
+                .to_vec1::<f64>()?;
+            assert!(
+                gv.iter().all(|x| !x.is_nan()),
+                "seed {seed}: d/d{name} {gv:?}"
+            );
+        }
+    }
+    Ok(())
+}
