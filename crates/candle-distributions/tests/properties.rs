@@ -787,9 +787,10 @@ fn classify(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
 /// The core numeric domain: every finite parameter is 0 or has magnitude in
 /// [`CORE_MIN`, `CORE_MAX`]. Valid cases outside it (subnormals, f32 limits, 1e300,
 /// f64::MAX) still must not panic, hang or give untyped errors, but their value
-/// findings (NaN, cdf out of [0, 1], ...) are reported under [`EXTREME_TAG`] and fail
-/// the suite only with `CANDLE_DIST_PROPTEST_STRICT=1`: some special-function regions
-/// there are still open (see the CHANGELOG's "known open" list).
+/// findings (NaN, cdf out of [0, 1], ...) are reported under [`EXTREME_TAG`], so that
+/// a repro says which tier it came from. They fail the suite like any other finding;
+/// `CANDLE_DIST_PROPTEST_STRICT=0` reports them without failing (for diagnosing a
+/// region while it is being worked on).
 const CORE_MIN: f64 = 1e-30;
 /// Upper end of the core domain (see [`CORE_MIN`]).
 const CORE_MAX: f64 = 1e30;
@@ -2042,7 +2043,7 @@ fn property_suite() {
     for (k, (n, ex)) in &t.findings {
         println!("  [{n:>6}] {k}\n      {ex}");
     }
-    let strict = std::env::var("CANDLE_DIST_PROPTEST_STRICT").is_ok_and(|v| v == "1");
+    let strict = std::env::var("CANDLE_DIST_PROPTEST_STRICT").map_or(true, |v| v != "0");
     let failing: Vec<&String> = t
         .findings
         .keys()
