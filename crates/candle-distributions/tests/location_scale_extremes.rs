@@ -8,6 +8,8 @@
 //! gradients (x − loc)/σ² overflow to +∞ and −∞, so a sum over the sample taken after
 //! the division is NaN; the true sums are finite, 0, or a single-signed ∞.
 
+mod common;
+
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::{
     Cauchy, Distribution, Exponential, GeneralizedPareto, Generator, Gumbel, HalfCauchy,
@@ -30,12 +32,7 @@ fn scalar64(v: f64) -> Var {
 }
 
 fn vec_of(t: &Tensor) -> Vec<f64> {
-    t.to_dtype(DType::F64)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f64>()
-        .unwrap()
+    common::host(t)
 }
 
 /// The gradients of `Σ log_prob(x)` w.r.t. each of `vars`.

@@ -7,8 +7,8 @@ use crate::rng::Generator;
 use crate::samplers::{finite_max, ln_gamma_grad, log_range, standard_gamma_ln_rsample};
 use crate::special::beta::betainc_grad_xy;
 use crate::special::kernel::{
-    apply1, apply2, apply3, apply3_reducing, grad_carrier, scaled_carrier, sum_ratio_to,
-    unbroadcast, Map1, Map2, Map3, Scaling,
+    apply1, apply2, apply3, apply3_reducing, coef_buffers, grad_carrier, host_at, scaled_carrier,
+    sum_ratio_to, unbroadcast, Map1, Map2, Map3, Scaling,
 };
 use crate::special::{beta as sbeta, finite_or, gamma as sgamma};
 use candle_core::{DType, Tensor};
@@ -599,16 +599,10 @@ impl StudentT {
         max: f64,
     ) -> Result<Tensor> {
         let dims = x.dims().to_vec();
-        let host = |t: &Tensor| -> Result<Vec<f64>> {
-            let t = crate::distribution::broadcast_to(&t.detach(), &dims)?;
-            Ok(t.flatten_all()?.to_vec1::<f64>()?)
-        };
+        let host = |t: &Tensor| host_at(t, &dims);
         let (xs, zs, lgs, ls, dfs) = (host(x)?, host(z)?, host(lg)?, host(l)?, host(self.p.w(0))?);
         let n = xs.len();
-        let mut coef: [Vec<f64>; 3] = Default::default();
-        for c in coef.iter_mut() {
-            c.reserve_exact(n);
-        }
+        let mut coef: [Vec<f64>; 3] = coef_buffers(n)?;
         for i in 0..n {
             let live = ls[i] < cap && xs[i].abs() < max;
             if !live {

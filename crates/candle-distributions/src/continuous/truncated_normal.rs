@@ -4,7 +4,9 @@ use crate::constraints::Constraint;
 use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::{Error, Result};
 use crate::rng::Generator;
-use crate::special::kernel::{apply2, apply3, grad_carrier, scaled_carrier, Map2, Map3, Scaling};
+use crate::special::kernel::{
+    apply2, apply3, coef_buffers, grad_carrier, host_at, scaled_carrier, Map2, Map3, Scaling,
+};
 use crate::special::log_ndtr_diff;
 use crate::special::scalar::{
     clamp_total, gauss_legendre_32, half_sq_diff, log_mass_at, log_ndtr_diff as log_mass,
@@ -188,10 +190,7 @@ impl TruncatedNormal {
         f: fn(&Window, f64) -> U,
     ) -> Result<Vec<U>> {
         let dims = q.dims().to_vec();
-        let host = |t: &Tensor| -> Result<Vec<f64>> {
-            let t = crate::distribution::broadcast_to(&t.detach(), &dims)?;
-            Ok(t.flatten_all()?.to_vec1::<f64>()?)
-        };
+        let host = |t: &Tensor| host_at(t, &dims);
         let (loc, s, low, high) = (
             host(self.p.w(0))?,
             host(self.p.w(1))?,
@@ -231,10 +230,7 @@ impl TruncatedNormal {
     /// bound as in [`implicit_coefs`]. Zero outside the window.
     fn cdf_gradients(&self, x: &Tensor, f: &Tensor) -> Result<Tensor> {
         let dims = x.dims().to_vec();
-        let host = |t: &Tensor| -> Result<Vec<f64>> {
-            let t = crate::distribution::broadcast_to(&t.detach(), &dims)?;
-            Ok(t.flatten_all()?.to_vec1::<f64>()?)
-        };
+        let host = |t: &Tensor| host_at(t, &dims);
         let (lp_low, lp_high) = self.log_density_at_bounds()?;
         let lp_x = host(&self.log_density(x)?)?;
         let (xs, fs) = (host(x)?, host(f)?);
@@ -247,10 +243,7 @@ impl TruncatedNormal {
         let (pl, ph) = (host(&lp_low)?, host(&lp_high)?);
         let term = |c: f64, d: f64| if c == 0.0 { 0.0 } else { c * d };
         let n = xs.len();
-        let mut coef: [Vec<f64>; 5] = Default::default();
-        for c in coef.iter_mut() {
-            c.reserve_exact(n);
-        }
+        let mut coef: [Vec<f64>; 5] = coef_buffers(n)?;
         for i in 0..n {
             let (x, f, lo, hi) = (xs[i], fs[i], low[i], high[i]);
             let k = if x > lo && x < hi {
@@ -375,10 +368,7 @@ impl TruncatedNormal {
     /// division by scale ([`scaled_carrier`]): at scale = 5e-324 each term overflows.
     fn log_prob_gradients(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims().to_vec();
-        let host = |t: &Tensor| -> Result<Vec<f64>> {
-            let t = crate::distribution::broadcast_to(&t.detach(), &dims)?;
-            Ok(t.flatten_all()?.to_vec1::<f64>()?)
-        };
+        let host = |t: &Tensor| host_at(t, &dims);
         let (lp_low, lp_high) = self.log_density_at_bounds()?;
         let (xs, loc, s) = (host(x)?, host(self.p.w(0))?, host(self.p.w(1))?);
         let (e, var) = (host(&self.mean_wide()?)?, host(&self.variance_wide()?)?);
@@ -387,10 +377,7 @@ impl TruncatedNormal {
         // Numerators over scale for loc, scale and x (the common 1/scale comes out of
         // the sums, see `scaled_carrier`), plain coefficients for the bounds.
         let n = xs.len();
-        let mut coef: [Vec<f64>; 5] = Default::default();
-        for c in coef.iter_mut() {
-            c.reserve_exact(n);
-        }
+        let mut coef: [Vec<f64>; 5] = coef_buffers(n)?;
         for i in 0..n {
             let (x, loc, s, e) = (xs[i], loc[i], s[i], e[i]);
             // (E − loc)/scale, from the standardized window where E overflows

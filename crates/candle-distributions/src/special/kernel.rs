@@ -998,3 +998,22 @@ pub(crate) fn sum_product_to(
     let lo = sum_to(&big.where_cond(&zero, &t)?, target)?;
     ((hi * scale)? + lo)?.to_dtype(dtype)
 }
+
+/// `t` (an f64 tensor, detached) broadcast to `dims` and read on the host: the
+/// per-element inputs of the closed-form gradient coefficients of [`grad_carrier`].
+pub(crate) fn host_at(t: &Tensor, dims: &[usize]) -> crate::Result<Vec<f64>> {
+    let t = broadcast_to(&t.detach(), dims)?;
+    Ok(t.flatten_all()?.to_vec1::<f64>()?)
+}
+
+/// `N` empty coefficient buffers with room for `n` elements each (`try_reserve`, so an
+/// impossible size is an error).
+pub(crate) fn coef_buffers<const N: usize>(n: usize) -> crate::Result<[Vec<f64>; N]> {
+    let mut out: [Vec<f64>; N] = std::array::from_fn(|_| Vec::new());
+    for c in out.iter_mut() {
+        c.try_reserve_exact(n).map_err(|_| {
+            crate::Error::shape("gradient", format!("cannot allocate {n} coefficients"))
+        })?;
+    }
+    Ok(out)
+}
