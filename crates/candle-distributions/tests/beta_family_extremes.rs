@@ -475,3 +475,34 @@ fn dirichlet_log_prob_on_a_balanced_face() {
     let lp = vec(&d.log_prob(&t(&[0.0, 0.0, 1.0])).unwrap())[0];
     close(lp, 1_381.099_473_091_138, 1e-12, "log p");
 }
+
+/// The entropy gradient ∂H/∂α_k = (α₀ − K)ψ'(α₀) − (α_k − 1)ψ'(α_k) of rows whose
+/// entropy comes from the Stirling form (some α ≥ 1e6, or α₀ past f64::MAX): it was
+/// zero there. Reference: mpmath at 60 digits.
+#[test]
+fn dirichlet_entropy_gradient_with_huge_concentrations() -> Result<(), Box<dyn std::error::Error>> {
+    let cases: [([f64; 3], [f64; 3]); 2] = [
+        (
+            [1e7, 2e7, 3.5],
+            [
+                -3.333_332_175_925_99e-8,
+                -5.833_332_425_926_005e-8,
+                0.174_105_526_416_087_75,
+            ],
+        ),
+        ([1e308, 1e308, 2.0], [0.0, 0.0, 0.355_065_933_151_773_56]),
+    ];
+    for (alpha, want) in cases {
+        let a = candle_core::Var::new(&alpha, &candle_core::Device::Cpu)?;
+        let d = candle_distributions::Dirichlet::new(&a)?;
+        let g = d.entropy()?.backward()?;
+        let got = g.get(a.as_tensor()).unwrap().to_vec1::<f64>()?;
+        for (x, w) in got.iter().zip(want) {
+            assert!(
+                (x - w).abs() <= 1e-9 * w.abs() + 1e-300,
+                "{alpha:?}: {got:?}, want {want:?}"
+            );
+        }
+    }
+    Ok(())
+}

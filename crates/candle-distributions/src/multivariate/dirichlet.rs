@@ -245,16 +245,26 @@ impl Distribution for Dirichlet {
         if !self.total_overflows(&lnb)? {
             return Ok(h.to_dtype(self.dtype())?);
         }
-        // Rows with huge concentrations: the closed form of `dirichlet_entropy_overflow`
-        // (no gradient through those rows).
+        // Rows with huge concentrations: the value from the closed form of
+        // `dirichlet_entropy_overflow`, the gradient ∂H/∂α_k =
+        // (α₀ − K)ψ'(α₀) − (α_k − 1)ψ'(α_k) from `trigamma_excess` (the two terms are
+        // each ≈ 1: their excesses over 1 are taken separately), carried by a
+        // zero-valued term (`grad_carrier`).
         let k = self.event_shape[0];
         let rows = a.flatten_all()?.to_vec1::<f64>()?;
         let lnbv = lnb.flatten_all()?.to_vec1::<f64>()?;
+        let mut coef = vec![0.0; rows.len()];
         let fixed: Vec<f64> = rows
             .chunks(k)
             .zip(&lnbv)
-            .map(|(r, &l)| {
+            .zip(coef.chunks_mut(k))
+            .map(|((r, &l), c)| {
                 if stirling_row(r, l) {
+                    let total: f64 = r.iter().sum();
+                    let head = trigamma_excess(total, k as f64);
+                    for (ck, &ak) in c.iter_mut().zip(r) {
+                        *ck = head - trigamma_excess(ak, 1.0);
+                    }
                     crate::special::gamma::dirichlet_entropy_overflow(r)
                 } else {
                     f64::NAN
@@ -263,7 +273,14 @@ impl Distribution for Dirichlet {
             .collect();
         let fixed = Tensor::from_vec(fixed, h.dims(), &Device::Cpu)?.to_device(h.device())?;
         let use_fixed = fixed.eq(&fixed)?;
-        Ok(use_fixed.where_cond(&fixed, &h)?.to_dtype(self.dtype())?)
+        let h = use_fixed.where_cond(&fixed, &h)?;
+        let h = if a.track_op() {
+            let coef = Tensor::from_vec(coef, a.dims(), &Device::Cpu)?.to_device(a.device())?;
+            (h + crate::special::kernel::grad_carrier(&coef, a)?.sum(D::Minus1)?)?
+        } else {
+            h
+        };
+        Ok(h.to_dtype(self.dtype())?)
     }
 
     fn mean(&self) -> Result<Tensor> {
@@ -463,4 +480,19 @@ impl candle_core::CustomOp2 for OverflowLogDensity {
         let dx = ((a - 1.0)? / x)?.broadcast_mul(&g)?;
         Ok((Some(da), Some(dx)))
     }
+}
+
+/// (α − c)ψ'(α) − 1, the excess over its limit 1: by the asymptotic series
+/// ψ'(α) = 1/α + 1/(2α²) + 1/(6α³) − 1/(30α⁵) + … for α ≥ 1e4 (relative error below
+/// 1e-20 there; the direct form would cancel to rounding), 0 at α = ∞, else directly.
+fn trigamma_excess(alpha: f64, c: f64) -> f64 {
+    if alpha == f64::INFINITY {
+        return 0.0;
+    }
+    if alpha >= 1e4 {
+        let r = 1.0 / alpha;
+        let tail = r * (0.5 + r * (1.0 / 6.0 - r * r / 30.0));
+        return -c * r + (1.0 - c * r) * tail;
+    }
+    (alpha - c) * crate::special::gamma::trigamma(alpha) - 1.0
 }
