@@ -58,6 +58,54 @@ def rsample_logprob_backward(n):
     return f"normal_rsample_logprob_backward/{size_label(n)}", setup
 
 
+def sac_policy_backward(batch, actions):
+    # The SAC actor's policy head: a tanh-squashed Gaussian over `actions` dimensions
+    # for a batch of states, the action's log-density summed over action dimensions,
+    # backward to loc and scale. torch's idiom: the transform caches the pre-tanh value
+    # (cache_size=1), so log_prob of the fresh draw does not invert tanh.
+    from torch.distributions import TransformedDistribution
+    from torch.distributions.transforms import TanhTransform
+
+    def setup():
+        gen = torch.Generator().manual_seed(6)
+        l, s = params(batch * actions, gen)
+        loc = l.reshape(batch, actions).clone().requires_grad_(True)
+        scale = s.reshape(batch, actions).clone().requires_grad_(True)
+
+        def step():
+            loc.grad = None
+            scale.grad = None
+            d = TransformedDistribution(Normal(loc, scale), [TanhTransform(cache_size=1)])
+            a = d.rsample()
+            lp = d.log_prob(a).sum(-1)
+            (a.sum() + lp.sum()).backward()
+
+        return step
+
+    return f"sac_tanh_normal_policy_backward/{batch}x{actions}", setup
+
+
+def kl_normal_normal_backward(n):
+    # The VAE's KL term: elementwise KL between two Normals, summed, backward to all
+    # four parameter tensors.
+    from torch.distributions import kl_divergence
+
+    def setup():
+        gen = torch.Generator().manual_seed(7)
+        lp, sp = params(n, gen)
+        lq, sq = params(n, gen)
+        ps = [t.clone().requires_grad_(True) for t in (lp, sp, lq, sq)]
+
+        def step():
+            for t in ps:
+                t.grad = None
+            kl_divergence(Normal(ps[0], ps[1]), Normal(ps[2], ps[3])).sum().backward()
+
+        return step
+
+    return f"kl_normal_normal_backward/{size_label(n)}", setup
+
+
 def log_prob(n):
     def setup():
         gen = torch.Generator().manual_seed(1)
@@ -117,6 +165,8 @@ def implicit_rsample_backward(kind, n):
 def workloads():
     return (
         [rsample_logprob_backward(n) for n in (100, 10_000, 1_000_000)]
+        + [sac_policy_backward(256, 6)]
+        + [kl_normal_normal_backward(1_000_000)]
         + [log_prob(n) for n in (10_000, 1_000_000)]
         + [implicit_rsample_backward(k, 1_000_000) for k in ("gamma", "beta", "dirichlet")]
         + [standard_normal_fill(10_000_000)]

@@ -44,10 +44,12 @@ pub mod constraints;
 pub mod continuous;
 pub mod distribution;
 pub mod error;
+pub mod kl;
 pub mod multivariate;
 pub mod rng;
 pub mod samplers;
 pub mod special;
+pub mod transforms;
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../../../README.md")]
@@ -57,18 +59,21 @@ pub struct ReadmeDoctests;
 pub use constraints::Constraint;
 pub use continuous::{
     Beta, Cauchy, Chi2, ContinuousBernoulli, Exponential, FisherSnedecor, Gamma, GeneralizedPareto,
-    Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, Normal,
-    StudentT, TruncatedNormal, Uniform, VonMises,
+    Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, Normal, Pareto,
+    StudentT, TanhNormal, TruncatedNormal, Uniform, VonMises, Weibull,
 };
 pub use distribution::{default_validate_args, set_default_validate_args, Distribution};
 pub use error::{Error, Result};
-pub use multivariate::Dirichlet;
+pub use kl::{kl_divergence, kl_divergence_mc};
+pub use multivariate::{Dirichlet, LogisticNormal};
 pub use rng::Generator;
+pub use transforms::{biject_to, transform_to};
 
 /// The common imports: `use candle_distributions::prelude::*;`.
 pub mod prelude {
     pub use crate::continuous::*;
     pub use crate::distribution::{set_default_validate_args, Distribution};
+    pub use crate::kl::{kl_divergence, kl_divergence_mc};
     pub use crate::multivariate::*;
     pub use crate::rng::Generator;
     pub use crate::Constraint;

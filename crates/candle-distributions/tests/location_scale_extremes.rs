@@ -330,3 +330,19 @@ fn empty_values_give_zero_gradients() -> Result<(), Box<dyn std::error::Error>> 
     }
     Ok(())
 }
+
+/// x − loc past f64::MAX with both finite: the standardized value is x/scale − loc/scale
+/// (Normal(−MAX, MAX) at x = MAX has z = 2, log p = −2 − ln MAX − ½ ln 2π ≈ −712.7),
+/// not −∞ from an overflowed difference.
+#[test]
+fn log_prob_where_the_difference_overflows() -> Result<(), Box<dyn std::error::Error>> {
+    use candle_distributions::{Distribution, Normal};
+    let dev = candle_core::Device::Cpu;
+    let d = Normal::from_scalars(-f64::MAX, f64::MAX, candle_core::DType::F64, &dev)?;
+    let lp = d
+        .log_prob(&candle_core::Tensor::new(&[f64::MAX], &dev)?)?
+        .to_vec1::<f64>()?[0];
+    let want = -2.0 - f64::MAX.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    assert!((lp - want).abs() < 1e-12 * want.abs(), "{lp} vs {want}");
+    Ok(())
+}

@@ -256,3 +256,19 @@ fn lognormal_log_prob_gradient_summed_over_values_at_a_subnormal_scale() -> Res<
     assert_eq!((gs, gl), (f64::INFINITY, f64::INFINITY));
     Ok(())
 }
+
+/// Dirichlet's mean where α₀ = Σα overflows: α/α₀ from the scaled concentrations
+/// (Dirichlet(1e308, 1e308) has mean (½, ½), not 0 from α/∞), f32 and f64.
+#[test]
+fn dirichlet_mean_where_the_total_overflows() -> Result<(), Box<dyn std::error::Error>> {
+    use candle_distributions::{Dirichlet, Distribution};
+    let dev = candle_core::Device::Cpu;
+    let d = Dirichlet::new(&candle_core::Tensor::new(&[1e308f64, 1e308, 5e307], &dev)?)?;
+    let m = d.mean()?.to_vec1::<f64>()?;
+    for (got, want) in m.iter().zip([0.4, 0.4, 0.2]) {
+        assert!((got - want).abs() < 1e-15, "{m:?}");
+    }
+    let d = Dirichlet::new(&candle_core::Tensor::new(&[f32::MAX, f32::MAX], &dev)?)?;
+    assert_eq!(d.mean()?.to_vec1::<f32>()?, vec![0.5, 0.5]);
+    Ok(())
+}

@@ -38,22 +38,22 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::prelude::*;
+use candle_distributions::transforms::{AffineTransform, ExpTransform, TransformedDistribution};
 use candle_distributions::{Dirichlet, Error, Result};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::property_harness::{
+    self as harness, eps, err_kind, host, install_quiet_panic_hook, last_panic, Progress, Subject,
+    CASE_TIMEOUT, F32_MAX, F32_MINP, F32_SUB,
+};
 
 /// Cases CI runs: 1–3 ms each on 2 cores in the test profile, so well under 3 minutes.
 const DEFAULT_CASES: u32 = 8000;
-/// A case (one distribution, ~40 calls on tiny tensors) taking longer than this hangs.
-const CASE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Hung workers keep spinning on a core: stop starting cases after this many.
-const MAX_HANGS: u64 = 4;
 
 // ---------------------------------------------------------------------------------
 // The registry: one entry per distribution (adding a distribution is one entry).
@@ -94,6 +94,10 @@ struct Entry {
     endpoint_pole: bool,
     /// The last dimension of the single parameter is the event (Dirichlet).
     event: bool,
+    /// With `event`: every parameter's last dimension K is the event dimension, the
+    /// parameters broadcast in full (0-dim parameters mean K = 1, as torch expands
+    /// them to `[1]`), and the event has K + 1 entries (LogisticNormal).
+    stick: bool,
     /// Angles: draws and the cdf live on one period, the cdf is not checked for
     /// monotonicity against a window that moves with `loc`.
     circular: bool,
@@ -133,6 +137,7 @@ fn entry(label: &'static str, params: &'static [(&'static str, PKind)], build: B
         open_lo: false,
         endpoint_pole: false,
         event: false,
+        stick: false,
         circular: false,
         log_roundtrip: false,
     }
@@ -146,6 +151,39 @@ fn registry() -> Vec<Entry> {
         entry("Normal", LOC_SCALE, |p, v| {
             bx(Normal::new_with_validation(&p[0], &p[1], v))
         }),
+        Entry {
+            bounds: |_| (-1.0, 1.0),
+            // No pole in exact arithmetic, but the log-density peaks near 2·loc + 2·scale²
+            // at actions within e^{-2u} of ±1: beyond the dtype's range for huge
+            // parameters, where the draw rounds to the endpoint and +∞ is the rounding.
+            endpoint_pole: true,
+            ..entry("TanhNormal", LOC_SCALE, |p, v| {
+                bx(TanhNormal::new_with_validation(&p[0], &p[1], v))
+            })
+        },
+        Entry {
+            label: "TransformedDistribution(Normal > Exp > Affine)",
+            name: "TransformedDistribution",
+            bounds: |_| (1.0, f64::INFINITY),
+            // As LogNormal at huge scales: draws round onto the lower end, where the
+            // log-density (≈ −x for x → −∞) exceeds the dtype's range.
+            endpoint_pole: true,
+            ..entry("TransformedDistribution", LOC_SCALE, |p, v| {
+                // The user builds the base: its parameter errors name it; the suite
+                // checks names against this entry's, so attribute them here.
+                let named = |e: Error| e.renamed("TransformedDistribution");
+                let base = Normal::new_with_validation(&p[0], &p[1], v).map_err(named)?;
+                let mut d = TransformedDistribution::new(
+                    Box::new(base),
+                    vec![
+                        Box::new(ExpTransform),
+                        Box::new(AffineTransform::new(1.0, 2.0)?),
+                    ],
+                )?;
+                d.set_validate_args(v);
+                bx(Ok(d))
+            })
+        },
         Entry {
             cross: Some((0, 1)),
             bounds: |p| (p[0], p[1]),
@@ -335,16 +373,43 @@ fn registry() -> Vec<Entry> {
                 },
             )
         },
+        Entry {
+            bounds: |p| (p[0], f64::INFINITY),
+            log_roundtrip: true,
+            ..entry("Pareto", &[("scale", Pos), ("alpha", Pos)], |p, v| {
+                bx(Pareto::new_with_validation(&p[0], &p[1], v))
+            })
+        },
+        Entry {
+            bounds: unit,
+            event: true,
+            stick: true,
+            // A draw whose coordinates underflowed to 0 lies on the simplex's boundary;
+            // its log-density there (a finite number beyond the dtype's range at
+            // loc = ±f32::MAX) is +∞.
+            endpoint_pole: true,
+            ..entry("LogisticNormal", LOC_SCALE, |p, v| {
+                bx(LogisticNormal::new_with_validation(&p[0], &p[1], v))
+            })
+        },
+        Entry {
+            bounds: nonneg,
+            open_lo: true,
+            log_roundtrip: true,
+            // torch's ((k − 1)/k)^{1/k}: no mode for k < 1 (density unbounded at 0).
+            nan_ok: |m, p| m == "mode" && p[1] < 1.0,
+            ..entry(
+                "Weibull",
+                &[("scale", Pos), ("concentration", Pos)],
+                |p, v| bx(Weibull::new_with_validation(&p[0], &p[1], v)),
+            )
+        },
     ]
 }
 
 // ---------------------------------------------------------------------------------
 // Value pools and shapes.
 // ---------------------------------------------------------------------------------
-
-const F32_SUB: f64 = 1e-40; // subnormal in f32, normal in f64
-const F32_MINP: f64 = f32::MIN_POSITIVE as f64;
-const F32_MAX: f64 = f32::MAX as f64;
 
 const HOSTILE: &[f64] = &[
     0.0,
@@ -713,6 +778,9 @@ fn promoted(c: &Case) -> bool {
 /// Batch shape and per-batch-element parameter vectors, in the promoted dtype (for
 /// event entries: the K components of the one parameter).
 fn classify(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
+    if e.stick {
+        return classify_stick(e, c);
+    }
     let wide = promoted(c);
     let shapes: Vec<Vec<usize>> = c
         .params
@@ -784,6 +852,48 @@ fn classify(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
     (class, batch, elems)
 }
 
+/// [`classify`] for `stick` entries: the parameters broadcast in full (a 0-dim result
+/// is K = 1); `batch_shape` is all but the last dimension K, and each batch element's
+/// vector holds the K components of every parameter in turn.
+fn classify_stick(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
+    let wide = promoted(c);
+    let shapes: Vec<&[usize]> = c.params.iter().map(|p| p.shape.as_slice()).collect();
+    let Some(mut full) = bshape(&shapes) else {
+        return (Class::ShapeBad, vec![], vec![]);
+    };
+    if full.is_empty() {
+        full.push(1);
+    }
+    let k = *full.last().unwrap();
+    let batch = full[..full.len() - 1].to_vec();
+    let nb: usize = batch.iter().product();
+    let mut class = Class::Valid;
+    let mut elems = Vec::with_capacity(nb);
+    for i in 0..nb {
+        let mut pv = Vec::new();
+        for (j, (_, kind)) in e.params.iter().enumerate() {
+            for t in 0..k {
+                let at = bindex(&c.params[j].shape, &full, i * k + t);
+                let v = cast(c.params[j].values[at], wide);
+                let ok = match kind {
+                    Real | RealExt => !v.is_nan(),
+                    Pos => v > 0.0,
+                    Unit => (0.0..=1.0).contains(&v),
+                };
+                if !ok {
+                    return (Class::Invalid, batch, vec![]);
+                }
+                if v.is_infinite() && *kind != RealExt {
+                    class = Class::Grey;
+                }
+                pv.push(v);
+            }
+        }
+        elems.push(pv);
+    }
+    (class, batch, elems)
+}
+
 /// The core numeric domain: every finite parameter is 0 or has magnitude in
 /// [`CORE_MIN`, `CORE_MAX`]. Valid cases outside it (subnormals, f32 limits, 1e300,
 /// f64::MAX) still must not panic, hang or give untyped errors, but their value
@@ -808,172 +918,32 @@ fn is_extreme(elems: &[Vec<f64>]) -> bool {
 // Recording.
 // ---------------------------------------------------------------------------------
 
-#[derive(Default)]
-struct Tally {
-    cases: u64,
-    by_class: BTreeMap<String, u64>,
-    calls: u64,
-    errors: BTreeMap<String, u64>,
-    panics: u64,
-    hangs: u64,
-    nan_from_valid: u64,
-    /// NaN findings from valid parameters outside the core domain.
-    nan_extreme: u64,
-    /// class -> (count, first example)
-    findings: BTreeMap<String, (u64, String)>,
-}
+type Tally = harness::Tally<()>;
+type Ctx<'a> = harness::Ctx<'a, Entry, ()>;
 
-impl Tally {
-    fn merge(&mut self, o: Tally) {
-        self.cases += o.cases;
-        for (k, v) in o.by_class {
-            *self.by_class.entry(k).or_default() += v;
-        }
-        self.calls += o.calls;
-        for (k, v) in o.errors {
-            *self.errors.entry(k).or_default() += v;
-        }
-        self.panics += o.panics;
-        self.hangs += o.hangs;
-        self.nan_from_valid += o.nan_from_valid;
-        self.nan_extreme += o.nan_extreme;
-        for (k, (n, ex)) in o.findings {
-            let f = self.findings.entry(k).or_insert((0, ex));
-            f.0 += n;
-        }
-    }
-}
-
-thread_local! {
-    static LAST_PANIC: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
-fn install_quiet_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            let loc = info
-                .location()
-                .map(|l| format!("{}:{}", l.file(), l.line()))
-                .unwrap_or_default();
-            let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
-                s.to_string()
-            } else if let Some(s) = info.payload().downcast_ref::<String>() {
-                s.clone()
-            } else {
-                String::from("<non-string payload>")
-            };
-            LAST_PANIC.with(|p| *p.borrow_mut() = format!("{msg} at {loc}"));
-        }));
-    });
-}
-
-fn err_kind(e: &Error) -> &'static str {
-    match e {
-        Error::InvalidParameter { .. } => "InvalidParameter",
-        Error::OutOfSupport { .. } => "OutOfSupport",
-        Error::Shape { .. } => "Shape",
-        Error::DType { .. } => "DType",
-        Error::NotImplemented { .. } => "NotImplemented",
-        Error::InvalidArgument(_) => "InvalidArgument",
-        Error::Candle(_) => "Candle",
-    }
-}
-
-struct Ctx<'a> {
-    e: &'a Entry,
-    /// Valid parameters outside the core numeric domain ([`is_extreme`]): findings are
-    /// recorded under their own key and only fail the suite in strict mode.
-    extreme: bool,
-    desc: String,
-    t: Tally,
-    progress: Arc<Mutex<&'static str>>,
-}
-
-impl Ctx<'_> {
-    fn find(&mut self, method: &str, what: &str, detail: String) {
-        if what.contains("NaN") {
-            if self.extreme {
-                self.t.nan_extreme += 1;
-            } else {
-                self.t.nan_from_valid += 1;
-            }
-        }
-        let tier = if self.extreme { EXTREME_TAG } else { "" };
-        let key = format!("{tier}{} / {} / {}", self.e.label, method, what);
-        let ex = format!("{}\n      {}", self.desc, detail);
-        self.t.findings.entry(key).or_insert((0, ex)).0 += 1;
+impl Subject for Entry {
+    fn label(&self) -> &'static str {
+        self.label
     }
 
-    /// Runs one API call under `catch_unwind`; `None` when it panicked.
-    fn call<T>(
-        &mut self,
-        method: &'static str,
-        f: impl FnOnce() -> Result<T>,
-    ) -> Option<Result<T>> {
-        *self.progress.lock().unwrap() = method;
-        self.t.calls += 1;
-        match catch_unwind(AssertUnwindSafe(f)) {
-            Ok(r) => {
-                if let Err(e) = &r {
-                    *self.t.errors.entry(err_kind(e).to_string()).or_default() += 1;
-                }
-                Some(r)
-            }
-            Err(_) => {
-                self.t.panics += 1;
-                let msg = LAST_PANIC.with(|p| p.borrow().clone());
-                self.find(method, "PANIC", msg);
-                None
-            }
-        }
-    }
-
-    /// Checks that an error is typed and names the distribution (and the parameter).
-    fn typed(&mut self, method: &str, e: &Error, expect: &[&str]) {
-        let kind = err_kind(e);
-        if !expect.contains(&kind) {
-            self.find(
-                method,
-                &format!("error of kind {kind}, expected {expect:?}"),
-                e.to_string(),
-            );
-            return;
-        }
-        let name = self.e.name;
-        let ok = match e {
+    /// The distribution the user built (and, for parameters, the parameter).
+    fn named_by(&self, e: &Error) -> bool {
+        let name = self.name;
+        match e {
             Error::InvalidParameter {
                 distribution,
                 parameter,
                 ..
-            } => *distribution == name && self.e.params.iter().any(|(n, _)| n == parameter),
+            } => *distribution == name && self.params.iter().any(|(n, _)| n == parameter),
             Error::OutOfSupport { distribution, .. } => *distribution == name,
             Error::NotImplemented { distribution, .. } => *distribution == name,
             Error::Shape { context, .. } | Error::DType { context, .. } => context.contains(name),
             _ => true,
-        };
-        if !ok {
-            self.find(
-                method,
-                &format!("{kind} error does not name {name} (and its parameter)"),
-                e.to_string(),
-            );
         }
     }
-}
 
-fn host(t: &Tensor) -> Vec<f64> {
-    t.to_dtype(DType::F64)
-        .and_then(|t| t.flatten_all())
-        .and_then(|t| t.to_vec1::<f64>())
-        .unwrap_or_default()
-}
-
-fn eps(dt: DType) -> f64 {
-    if dt == DType::F64 {
-        f64::EPSILON
-    } else {
-        f32::EPSILON as f64
+    fn expected_names(&self) -> String {
+        format!("{} (and its parameter)", self.name)
     }
 }
 
@@ -998,19 +968,19 @@ fn other(dt: DType) -> DType {
 // The checks of one case.
 // ---------------------------------------------------------------------------------
 
-fn check_case(reg: &[Entry], c: &Case, progress: Arc<Mutex<&'static str>>) -> Tally {
+fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
     let e = &reg[c.entry];
     let (class, batch, elems) = classify(e, c);
-    let mut cx = Ctx {
-        e,
-        extreme: class == Class::Valid && is_extreme(&elems),
-        desc: format!("{} {class:?}", c.describe(reg)),
-        t: Tally::default(),
-        progress,
+    // Valid parameters outside the core numeric domain ([`is_extreme`]): findings are
+    // recorded under their own key and only fail the suite in strict mode.
+    let tag = if class == Class::Valid && is_extreme(&elems) {
+        EXTREME_TAG
+    } else {
+        ""
     };
-    cx.t.cases = 1;
+    let mut cx = Ctx::new(e, tag, format!("{} {class:?}", c.describe(reg)), progress);
     *cx.t
-        .by_class
+        .cases_by
         .entry(format!("{class:?}/validate={}", c.validate))
         .or_default() += 1;
 
@@ -1938,130 +1908,31 @@ fn check_roundtrip(
 // The runner.
 // ---------------------------------------------------------------------------------
 
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Runs one case on a worker thread with a time bound.
-/// The registry, restricted by `CANDLE_DIST_PROPTEST_ONLY=Gamma,Beta` (labels as in
-/// [`registry`], exact match) to some families, for working on one family at a time.
-fn selected_registry() -> Vec<Entry> {
-    let only: Vec<String> = std::env::var("CANDLE_DIST_PROPTEST_ONLY")
-        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
-        .unwrap_or_default();
-    registry()
-        .into_iter()
-        .filter(|e| only.is_empty() || only.iter().any(|o| e.label == o.as_str()))
-        .collect()
-}
-
-fn run_bounded(case: Case, tally: &mut Tally, reg_desc: String) {
-    let (tx, rx) = mpsc::channel();
-    let progress = Arc::new(Mutex::new("start"));
-    let p2 = progress.clone();
-    std::thread::spawn(move || {
-        let reg = selected_registry();
-        let t = check_case(&reg, &case, p2);
-        let _ = tx.send(t);
-    });
-    match rx.recv_timeout(CASE_TIMEOUT) {
-        Ok(t) => tally.merge(t),
-        Err(_) => {
-            tally.cases += 1;
-            tally.hangs += 1;
-            let m = *progress.lock().unwrap();
-            let key = format!("{} / HANG", reg_desc.split('(').next().unwrap_or(""));
-            tally
-                .findings
-                .entry(key)
-                .or_insert((
-                    0,
-                    format!("{reg_desc}\n      in `{m}` for more than {CASE_TIMEOUT:?}"),
-                ))
-                .0 += 1;
-        }
-    }
-}
-
 #[test]
 fn property_suite() {
-    install_quiet_panic_hook();
-    let reg = selected_registry();
-    let cases = env_num("CANDLE_DIST_PROPTEST_CASES", DEFAULT_CASES as u64);
-    let shards = env_num("CANDLE_DIST_PROPTEST_THREADS", 2).max(1);
-    let start = Instant::now();
-    let total = Arc::new(Mutex::new(Tally::default()));
-    std::thread::scope(|s| {
-        for shard in 0..shards {
-            let total = total.clone();
-            let reg = &reg;
-            s.spawn(move || {
-                let n = (cases / shards + u64::from(shard < cases % shards)) as u32;
-                if n == 0 {
-                    return;
-                }
-                let config = Config {
-                    cases: n,
-                    rng_seed: RngSeed::Fixed(0x5EED_0000 + shard),
-                    failure_persistence: None,
-                    max_shrink_iters: 0,
-                    ..Config::default()
-                };
-                let mut runner = TestRunner::new(config);
-                let strat = raw_strategy(reg.len());
-                let _ = runner.run(&strat, |raw| {
-                    if total.lock().unwrap().hangs >= MAX_HANGS {
-                        return Ok(());
-                    }
-                    let case = materialize(reg, raw);
-                    let desc = case.describe(reg);
-                    let mut t = Tally::default();
-                    run_bounded(case, &mut t, desc);
-                    total.lock().unwrap().merge(t);
-                    Ok(())
-                });
-            });
-        }
+    harness::run_suite(&harness::Suite {
+        title: "property suite",
+        cases_by: "class",
+        default_cases: DEFAULT_CASES,
+        seed_base: 0x5EED_0000,
+        lenient_tags: &[EXTREME_TAG],
+        lenient_what: "extreme-parameter",
+        registry,
+        strategy: raw_strategy,
+        materialize,
+        describe: Case::describe,
+        check_case,
+        print_counts: |t| {
+            println!(
+                "  panics: {}, hangs: {}, NaN from valid parameters: {} (core domain), {} (extreme parameters)",
+                t.panics,
+                t.hangs,
+                t.nan(""),
+                t.nan(EXTREME_TAG)
+            )
+        },
+        failure_note: |t| format!(", {} NaN from valid parameters", t.nan("")),
     });
-    let t = std::mem::take(&mut *total.lock().unwrap());
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "property suite: {} cases in {secs:.1} s ({:.0} µs/case, {shards} shards)",
-        t.cases,
-        1e6 * secs / t.cases.max(1) as f64
-    );
-    println!("  cases by class: {:?}", t.by_class);
-    println!("  calls: {}, errors by kind: {:?}", t.calls, t.errors);
-    println!(
-        "  panics: {}, hangs: {}, NaN from valid parameters: {} (core domain), {} (extreme parameters)",
-        t.panics, t.hangs, t.nan_from_valid, t.nan_extreme
-    );
-    println!("  failure classes: {}", t.findings.len());
-    for (k, (n, ex)) in &t.findings {
-        println!("  [{n:>6}] {k}\n      {ex}");
-    }
-    let strict = std::env::var("CANDLE_DIST_PROPTEST_STRICT").map_or(true, |v| v != "0");
-    let failing: Vec<&String> = t
-        .findings
-        .keys()
-        .filter(|k| strict || !k.starts_with(EXTREME_TAG))
-        .collect();
-    println!(
-        "  failing classes: {} (extreme-parameter classes reported only: {})",
-        failing.len(),
-        t.findings.len() - failing.len()
-    );
-    assert!(
-        failing.is_empty() && t.panics == 0 && t.hangs == 0,
-        "{} failure classes (listed above): {} panics, {} hangs, {} NaN from valid parameters",
-        failing.len(),
-        t.panics,
-        t.hangs,
-        t.nan_from_valid
-    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -2178,10 +2049,7 @@ fn overflow_cases() -> Vec<String> {
                                 continue;
                             }
                             match catch_unwind(AssertUnwindSafe(f)) {
-                                Err(_) => out.push(format!(
-                                    "{m}: PANIC {}",
-                                    LAST_PANIC.with(|p| p.borrow().clone())
-                                )),
+                                Err(_) => out.push(format!("{m}: PANIC {}", last_panic())),
                                 Ok(Ok(dims)) if !empty => {
                                     out.push(format!("{m}: Ok with shape {dims:?}"))
                                 }

@@ -7,7 +7,8 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_distributions::{
-    set_default_validate_args, Beta, Dirichlet, Distribution, Gamma, Generator, Normal,
+    kl_divergence, set_default_validate_args, Beta, Dirichlet, Distribution, Gamma, Generator,
+    Normal, TanhNormal,
 };
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -108,6 +109,49 @@ fn workloads() -> Vec<Workload> {
             }),
         });
     }
+    // The SAC actor's policy head: TanhNormal over 6 action dimensions for 256 states,
+    // the fused draw and log-density, the log-density summed over actions, backward to
+    // loc and scale.
+    let (batch, actions) = (256usize, 6usize);
+    out.push(Workload {
+        name: format!("sac_tanh_normal_policy_backward/{batch}x{actions}"),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(6);
+            let (l, s) = params(batch * actions, &mut rng)?;
+            let loc = Var::from_tensor(&l.reshape((batch, actions))?)?;
+            let scale = Var::from_tensor(&s.reshape((batch, actions))?)?;
+            Ok(Box::new(move || {
+                let d = TanhNormal::new(loc.as_tensor(), scale.as_tensor())?;
+                let (a, lp) = d.rsample_and_log_prob(&[], &mut rng)?;
+                let lp = lp.sum(1)?;
+                let grads = (a.sum_all()? + lp.sum_all()?)?.backward()?;
+                debug_assert!(grads.get(&loc).is_some() && grads.get(&scale).is_some());
+                drop(grads);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
+    // The VAE's KL term: KL(Normal(loc_p, scale_p) ‖ Normal(loc_q, scale_q)) elementwise,
+    // summed, backward to all four parameter tensors.
+    let n = 1_000_000usize;
+    out.push(Workload {
+        name: format!("kl_normal_normal_backward/{}", size_label(n)),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(7);
+            let (lp, sp) = params(n, &mut rng)?;
+            let (lq, sq) = params(n, &mut rng)?;
+            let (lp, sp) = (Var::from_tensor(&lp)?, Var::from_tensor(&sp)?);
+            let (lq, sq) = (Var::from_tensor(&lq)?, Var::from_tensor(&sq)?);
+            Ok(Box::new(move || {
+                let p = Normal::new(lp.as_tensor(), sp.as_tensor())?;
+                let q = Normal::new(lq.as_tensor(), sq.as_tensor())?;
+                let grads = kl_divergence(&p, &q)?.sum_all()?.backward()?;
+                debug_assert!(grads.get(&lp).is_some() && grads.get(&sq).is_some());
+                drop(grads);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
     for n in [10_000usize, 1_000_000] {
         out.push(Workload {
             name: format!("normal_log_prob/{}", size_label(n)),

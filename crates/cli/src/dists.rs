@@ -4,14 +4,21 @@
 //! `uniform` with `low`, `high`; `exponential` with `rate`; ...). Names are matched
 //! case-insensitively, and `_`/`-` are ignored (`half_normal`, `Half-Normal` and
 //! `halfnormal` are the same). Every parameter is required, as in torch.
+//!
+//! A parameter is one number (a tensor of shape `[]`) or, for the families whose last
+//! parameter dimension is the event (`dirichlet`, `logisticnormal`), a comma-separated
+//! vector (shape `[K]`); vectors of one distribution must have the same length and
+//! scalars broadcast against them, so every distribution built here has
+//! `batch_shape = []` and draws that are numbers or K-vectors.
 
 use crate::num::{fmt_num, Digits};
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::{
     Beta, Cauchy, Chi2, ContinuousBernoulli, Distribution, Exponential, FisherSnedecor, Gamma,
     GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace,
-    LogNormal, Normal, StudentT, TruncatedNormal, Uniform, VonMises,
+    LogNormal, Normal, StudentT, TanhNormal, TruncatedNormal, Uniform, VonMises,
 };
+use candle_distributions::{Dirichlet, LogisticNormal, Pareto, Weibull};
 
 /// One distribution the CLI knows: its command-line name, display name and parameters
 /// (in constructor order).
@@ -23,6 +30,10 @@ pub struct DistSpec {
     pub display: &'static str,
     /// torch parameter names, in constructor order.
     pub params: &'static [&'static str],
+    /// Whether parameters may be vectors (`loc=0.5,-1`): the families whose last
+    /// parameter dimension becomes the event (draws are vectors, `event_shape = [K]`).
+    /// The others take scalars only, so their draws stay scalars.
+    pub vector: bool,
 }
 
 /// The distribution arguments shared by `sample` and `eval`.
@@ -31,10 +42,15 @@ pub struct DistArgs {
     /// Distribution: normal, uniform, exponential, laplace, cauchy, gumbel, lognormal,
     /// halfnormal, halfcauchy, gamma, chi2, inversegamma, beta, studentt,
     /// fishersnedecor, kumaraswamy, generalizedpareto, continuousbernoulli, vonmises,
-    /// truncatednormal (case-insensitive).
+    /// tanhnormal, truncatednormal, pareto, weibull (scalar parameters, scalar draws);
+    /// dirichlet, logisticnormal (vector parameters, draws on the simplex)
+    /// (case-insensitive).
     pub dist: String,
     /// A parameter by its torch name, as NAME=VALUE (repeat for each: --param loc=0
-    /// --param scale=1).
+    /// --param scale=1). Dirichlet and LogisticNormal take vectors, comma-separated
+    /// (--param concentration=1,2,3; --param loc=0.5,-1 --param scale=1): vectors of one
+    /// distribution must have the same length K, a single number broadcasts. Dirichlet
+    /// draws have K coordinates, LogisticNormal draws K + 1.
     #[arg(
         short,
         long = "param",
@@ -50,101 +66,151 @@ pub const SPECS: &[DistSpec] = &[
         name: "normal",
         display: "Normal",
         params: &["loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "uniform",
         display: "Uniform",
         params: &["low", "high"],
+        vector: false,
     },
     DistSpec {
         name: "exponential",
         display: "Exponential",
         params: &["rate"],
+        vector: false,
     },
     DistSpec {
         name: "laplace",
         display: "Laplace",
         params: &["loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "cauchy",
         display: "Cauchy",
         params: &["loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "gumbel",
         display: "Gumbel",
         params: &["loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "lognormal",
         display: "LogNormal",
         params: &["loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "halfnormal",
         display: "HalfNormal",
         params: &["scale"],
+        vector: false,
     },
     DistSpec {
         name: "halfcauchy",
         display: "HalfCauchy",
         params: &["scale"],
+        vector: false,
     },
     DistSpec {
         name: "gamma",
         display: "Gamma",
         params: &["concentration", "rate"],
+        vector: false,
     },
     DistSpec {
         name: "chi2",
         display: "Chi2",
         params: &["df"],
+        vector: false,
     },
     DistSpec {
         name: "inversegamma",
         display: "InverseGamma",
         params: &["concentration", "rate"],
+        vector: false,
     },
     DistSpec {
         name: "beta",
         display: "Beta",
         params: &["concentration1", "concentration0"],
+        vector: false,
     },
     DistSpec {
         name: "studentt",
         display: "StudentT",
         params: &["df", "loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "fishersnedecor",
         display: "FisherSnedecor",
         params: &["df1", "df2"],
+        vector: false,
     },
     DistSpec {
         name: "kumaraswamy",
         display: "Kumaraswamy",
         params: &["concentration1", "concentration0"],
+        vector: false,
     },
     DistSpec {
         name: "generalizedpareto",
         display: "GeneralizedPareto",
         params: &["loc", "scale", "concentration"],
+        vector: false,
     },
     DistSpec {
         name: "continuousbernoulli",
         display: "ContinuousBernoulli",
         params: &["probs"],
+        vector: false,
     },
     DistSpec {
         name: "vonmises",
         display: "VonMises",
         params: &["loc", "concentration"],
+        vector: false,
+    },
+    DistSpec {
+        name: "tanhnormal",
+        display: "TanhNormal",
+        params: &["loc", "scale"],
+        vector: false,
     },
     DistSpec {
         name: "truncatednormal",
         display: "TruncatedNormal",
         params: &["loc", "scale", "low", "high"],
+        vector: false,
+    },
+    DistSpec {
+        name: "pareto",
+        display: "Pareto",
+        params: &["scale", "alpha"],
+        vector: false,
+    },
+    DistSpec {
+        name: "weibull",
+        display: "Weibull",
+        params: &["scale", "concentration"],
+        vector: false,
+    },
+    DistSpec {
+        name: "dirichlet",
+        display: "Dirichlet",
+        params: &["concentration"],
+        vector: true,
+    },
+    DistSpec {
+        name: "logisticnormal",
+        display: "LogisticNormal",
+        params: &["loc", "scale"],
+        vector: true,
     },
 ];
 
@@ -202,8 +268,72 @@ pub fn check_fits(what: &str, v: f64, dtype: DType) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses one `--param k=v` argument.
-pub fn parse_param(s: &str) -> Result<(String, f64), String> {
+/// A parameter value from the command line: one number (a scalar, shape `[]`) or a
+/// comma-separated list of at least two (a vector, shape `[K]`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    /// `scale=2`.
+    Scalar(f64),
+    /// `loc=0.5,-1`.
+    Vector(Vec<f64>),
+}
+
+impl ParamValue {
+    /// The numbers, in order (one for a scalar).
+    pub fn numbers(&self) -> &[f64] {
+        match self {
+            ParamValue::Scalar(v) => std::slice::from_ref(v),
+            ParamValue::Vector(v) => v,
+        }
+    }
+
+    /// `2` or `[0.5, -1]`, every number in the shortest form that reads back exactly.
+    pub fn text(&self) -> String {
+        let f = |v: f64| fmt_num(v, DType::F64, Digits::Full);
+        match self {
+            ParamValue::Scalar(v) => f(*v),
+            ParamValue::Vector(v) => {
+                format!(
+                    "[{}]",
+                    v.iter().map(|x| f(*x)).collect::<Vec<_>>().join(", ")
+                )
+            }
+        }
+    }
+
+    /// The value as a tensor of `dtype` on `dev` (shape `[]` or `[K]`).
+    fn tensor(&self, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        match self {
+            ParamValue::Scalar(v) => Tensor::new(*v, dev)?.to_dtype(dtype),
+            ParamValue::Vector(v) => Tensor::new(v.as_slice(), dev)?.to_dtype(dtype),
+        }
+    }
+}
+
+/// Parses a number or a comma-separated list of numbers (`0.2,0.3,0.5`) for `what`:
+/// one number is a scalar; an empty entry (`1,,2` or a trailing comma) is an error.
+pub fn parse_numbers(what: &str, s: &str) -> Result<ParamValue, String> {
+    if !s.contains(',') {
+        return parse_number(what, s).map(ParamValue::Scalar);
+    }
+    s.split(',')
+        .enumerate()
+        .map(|(i, part)| {
+            if part.trim().is_empty() {
+                Err(format!(
+                    "{what}: `{s}` has an empty entry at position {}",
+                    i + 1
+                ))
+            } else {
+                parse_number(what, part)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(ParamValue::Vector)
+}
+
+/// Parses one `--param k=v` argument (`v` a number or a comma-separated list).
+pub fn parse_param(s: &str) -> Result<(String, ParamValue), String> {
     let (k, v) = s
         .split_once('=')
         .ok_or_else(|| format!("--param `{s}`: expected NAME=VALUE (for example scale=2)"))?;
@@ -211,43 +341,124 @@ pub fn parse_param(s: &str) -> Result<(String, f64), String> {
     if k.is_empty() {
         return Err(format!("--param `{s}`: the parameter name is empty"));
     }
-    let v = parse_number(&format!("--param {k}"), v)?;
+    let v = parse_numbers(&format!("--param {k}"), v)?;
     Ok((k, v))
 }
 
 /// A distribution built from the command line, with its parameters for display.
 #[derive(Debug)]
 pub struct Built {
-    /// The distribution (scalar parameters: `batch_shape` is `[]`).
+    /// The distribution: `batch_shape` is `[]`; `event_shape` is `[]`, or `[K]` for the
+    /// families with vector parameters.
     pub dist: Box<dyn Distribution>,
     /// Its specification.
     pub spec: &'static DistSpec,
     /// Parameter values in constructor order.
-    pub values: Vec<f64>,
+    pub values: Vec<ParamValue>,
 }
 
 impl Built {
-    /// `Normal(loc=0, scale=1)`.
+    /// `Normal(loc=0, scale=1)`, `LogisticNormal(loc=[0, 1], scale=1)`.
     pub fn label(&self) -> String {
         let ps: Vec<String> = self
             .spec
             .params
             .iter()
             .zip(&self.values)
-            .map(|(k, v)| format!("{k}={}", fmt_num(*v, DType::F64, Digits::Full)))
+            .map(|(k, v)| format!("{k}={}", v.text()))
             .collect();
         format!("{}({})", self.spec.display, ps.join(", "))
     }
+
+    /// The number of coordinates of one draw: 1 for scalar draws, K for `event_shape =
+    /// [K]`.
+    pub fn event_size(&self) -> usize {
+        self.dist.event_shape().iter().product()
+    }
+
+    /// The law of each coordinate of a draw where it is a known family, with a label:
+    /// for Dirichlet(α), coordinate k is Beta(α_k, Σ_{j≠k} α_j) (the aggregation
+    /// property). Empty for other families, or where a marginal cannot be built (the
+    /// sum overflows the dtype).
+    pub fn marginals(&self) -> Vec<(String, Box<dyn Distribution>)> {
+        if self.spec.name != "dirichlet" {
+            return vec![];
+        }
+        let a = self.values[0].numbers();
+        let dtype = self.dist.dtype();
+        let f = |v: f64| fmt_num(v, DType::F64, Digits::Sig(4));
+        let mut out = Vec::with_capacity(a.len());
+        for (k, &ak) in a.iter().enumerate() {
+            // The other entries summed directly: α₀ − α_k cancels to 0 when α_k dwarfs
+            // them.
+            let rest: f64 = a
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, v)| v)
+                .sum();
+            let beta = Tensor::new(ak, &Device::Cpu)
+                .and_then(|t| t.to_dtype(dtype))
+                .and_then(|c1| Ok((c1, Tensor::new(rest, &Device::Cpu)?.to_dtype(dtype)?)))
+                .map_err(candle_distributions::Error::from)
+                .and_then(|(c1, c0)| Beta::new_with_validation(&c1, &c0, true));
+            match beta {
+                Ok(b) => out.push((format!("Beta({}, {})", f(ak), f(rest)), Box::new(b) as _)),
+                Err(_) => return vec![],
+            }
+        }
+        out
+    }
+
+    /// Whether draws are vectors (`event_shape` non-empty).
+    pub fn is_vector(&self) -> bool {
+        !self.dist.event_shape().is_empty()
+    }
+}
+
+/// Checks the lengths of a family's vector parameters: the vectors must all have the
+/// same length (scalars broadcast against them, as tensors of shape `[]` do), and a
+/// family with scalar parameters takes no vector at all.
+fn check_lengths(spec: &DistSpec, values: &[ParamValue]) -> Result<(), String> {
+    let vectors: Vec<(&str, usize)> = spec
+        .params
+        .iter()
+        .zip(values)
+        .filter_map(|(k, v)| match v {
+            ParamValue::Vector(xs) => Some((*k, xs.len())),
+            ParamValue::Scalar(_) => None,
+        })
+        .collect();
+    if let Some((k, len)) = vectors.first().filter(|_| !spec.vector) {
+        return Err(format!(
+            "{} takes scalar parameters only, but `{k}` has {len} entries",
+            spec.name
+        ));
+    }
+    if let Some(w) = vectors.windows(2).find(|w| w[0].1 != w[1].1) {
+        return Err(format!(
+            "{}: `{}` has {} entries but `{}` has {}; vector parameters must have the same length (a single number broadcasts)",
+            spec.name, w[0].0, w[0].1, w[1].0, w[1].1
+        ));
+    }
+    if spec.name == "dirichlet" && vectors.is_empty() {
+        return Err(
+            "dirichlet: `concentration` must list the K ≥ 2 categories, comma-separated (for example concentration=1,2,3)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Builds distribution `name` from `k=v` parameter strings, in `dtype`, on the CPU.
 ///
 /// Errors (one line each) name an unknown distribution or parameter, a missing or
-/// repeated parameter, a malformed number, or a parameter that violates its constraint
-/// (`scale=-1`), listing the valid choices where that helps.
+/// repeated parameter, a malformed number, vector lengths that do not match, or a
+/// parameter that violates its constraint (`scale=-1`), listing the valid choices where
+/// that helps.
 pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, String> {
     let spec = lookup(name)?;
-    let mut values: Vec<Option<f64>> = vec![None; spec.params.len()];
+    let mut values: Vec<Option<ParamValue>> = vec![None; spec.params.len()];
     for p in params {
         let (k, v) = parse_param(p)?;
         let i = spec.params.iter().position(|n| *n == k).ok_or_else(|| {
@@ -260,7 +471,9 @@ pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, Strin
         if values[i].is_some() {
             return Err(format!("parameter `{k}` given twice"));
         }
-        check_fits(&format!("--param {k}"), v, dtype)?;
+        for x in v.numbers() {
+            check_fits(&format!("--param {k}"), *x, dtype)?;
+        }
         values[i] = Some(v);
     }
     let missing: Vec<&str> = spec
@@ -285,20 +498,21 @@ pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, Strin
             usage.join(" ")
         ));
     }
-    let values: Vec<f64> = values.into_iter().map(|v| v.unwrap_or_default()).collect();
+    let values: Vec<ParamValue> = values.into_iter().flatten().collect();
+    check_lengths(spec, &values)?;
     let dist = construct(spec, &values, dtype).map_err(|e| e.to_string())?;
     Ok(Built { dist, spec, values })
 }
 
 fn construct(
     spec: &DistSpec,
-    values: &[f64],
+    values: &[ParamValue],
     dtype: DType,
 ) -> candle_distributions::Result<Box<dyn Distribution>> {
     let dev = Device::Cpu;
     let t: Vec<Tensor> = values
         .iter()
-        .map(|v| Tensor::new(*v, &dev)?.to_dtype(dtype))
+        .map(|v| v.tensor(dtype, &dev))
         .collect::<candle_core::Result<_>>()?;
     Ok(match spec.name {
         "normal" => Box::new(Normal::new_with_validation(&t[0], &t[1], true)?),
@@ -322,9 +536,14 @@ fn construct(
         )?),
         "continuousbernoulli" => Box::new(ContinuousBernoulli::new_with_validation(&t[0], true)?),
         "vonmises" => Box::new(VonMises::new_with_validation(&t[0], &t[1], true)?),
+        "tanhnormal" => Box::new(TanhNormal::new_with_validation(&t[0], &t[1], true)?),
         "truncatednormal" => Box::new(TruncatedNormal::new_with_validation(
             &t[0], &t[1], &t[2], &t[3], true,
         )?),
+        "pareto" => Box::new(Pareto::new_with_validation(&t[0], &t[1], true)?),
+        "weibull" => Box::new(Weibull::new_with_validation(&t[0], &t[1], true)?),
+        "dirichlet" => Box::new(Dirichlet::new_with_validation(&t[0], true)?),
+        "logisticnormal" => Box::new(LogisticNormal::new_with_validation(&t[0], &t[1], true)?),
         other => {
             return Err(candle_distributions::Error::InvalidArgument(format!(
                 "no constructor for `{other}`"
@@ -398,6 +617,8 @@ mod tests {
                 .map(|p| {
                     if *p == "high" {
                         "high=2".to_string()
+                    } else if s.vector {
+                        format!("{p}=1,2")
                     } else {
                         format!("{p}=1")
                     }
@@ -405,5 +626,49 @@ mod tests {
                 .collect();
             build(s.name, &ps, DType::F32).unwrap();
         }
+    }
+
+    #[test]
+    fn vector_parameters_parse_check_lengths_and_set_the_event() {
+        let b = build(
+            "LogisticNormal",
+            &["loc=0,1".into(), "scale=2".into()],
+            DType::F64,
+        )
+        .unwrap();
+        assert_eq!(b.label(), "LogisticNormal(loc=[0, 1], scale=2)");
+        assert_eq!((b.is_vector(), b.event_size()), (true, 3));
+        let b = build("dirichlet", &["concentration=1,2,3.5".into()], DType::F32).unwrap();
+        assert_eq!((b.is_vector(), b.event_size()), (true, 3));
+        // Scalars alone give K = 1, as in torch.
+        let b = build(
+            "logisticnormal",
+            &["loc=0".into(), "scale=1".into()],
+            DType::F64,
+        )
+        .unwrap();
+        assert_eq!(b.event_size(), 2);
+        let e = build(
+            "logisticnormal",
+            &["loc=0,1".into(), "scale=1,2,3".into()],
+            DType::F64,
+        )
+        .unwrap_err();
+        assert!(e.contains("`loc` has 2 entries but `scale` has 3"), "{e}");
+        let e = build("normal", &["loc=0,1".into(), "scale=1".into()], DType::F64).unwrap_err();
+        assert!(e.contains("scalar parameters only"), "{e}");
+        let e = build("dirichlet", &["concentration=2".into()], DType::F64).unwrap_err();
+        assert!(e.contains("comma-separated"), "{e}");
+        let e = build("dirichlet", &["concentration=1,,2".into()], DType::F64).unwrap_err();
+        assert!(e.contains("empty entry at position 2"), "{e}");
+        let e = build("dirichlet", &["concentration=1,-2".into()], DType::F64).unwrap_err();
+        assert!(e.contains("concentration") && e.contains("-2"), "{e}");
+        let e = build("dirichlet", &["concentration=1,1e39".into()], DType::F32).unwrap_err();
+        assert!(e.contains("beyond the f32 range"), "{e}");
+        assert_eq!(
+            parse_numbers("x", "0.5, -1").unwrap(),
+            ParamValue::Vector(vec![0.5, -1.0])
+        );
+        assert_eq!(parse_numbers("x", "3").unwrap(), ParamValue::Scalar(3.0));
     }
 }

@@ -12,7 +12,8 @@ pub struct EvalArgs {
     /// The distribution and its parameters.
     #[command(flatten)]
     pub spec: dists::DistArgs,
-    /// A point at which to evaluate log_prob and cdf (repeat for several).
+    /// A point at which to evaluate log_prob and cdf (repeat for several); for
+    /// Dirichlet and LogisticNormal, its coordinates comma-separated (0.2,0.3,0.5).
     #[arg(short, long = "value", value_name = "X", allow_hyphen_values = true)]
     pub values: Vec<String>,
     /// Floating-point type of parameters and values.
@@ -45,18 +46,40 @@ fn scalar_or_na(
 /// Runs `candle-dist eval`.
 pub fn run(args: &EvalArgs) -> Result<(), String> {
     let dtype = args.dtype.dtype();
-    let values: Vec<f64> = args
+    let values: Vec<dists::ParamValue> = args
         .values
         .iter()
         .map(|s| {
-            let v = dists::parse_number("--value", s)?;
-            dists::check_fits(&format!("--value {s}"), v, dtype)?;
+            let v = dists::parse_numbers("--value", s)?;
+            for x in v.numbers() {
+                dists::check_fits(&format!("--value {s}"), *x, dtype)?;
+            }
             Ok(v)
         })
         .collect::<Result<_, String>>()?;
     let digits = args.digits;
     let built = dists::build(&args.spec.dist, &args.spec.params, dtype)?;
     let d = built.dist.as_ref();
+    let k = built.event_size();
+    for (s, v) in args.values.iter().zip(&values) {
+        let ok = match v {
+            dists::ParamValue::Scalar(_) => !built.is_vector(),
+            dists::ParamValue::Vector(xs) => built.is_vector() && xs.len() == k,
+        };
+        if !ok {
+            return Err(if built.is_vector() {
+                format!(
+                    "--value {s}: a point of {} has {k} coordinates, comma-separated",
+                    built.label()
+                )
+            } else {
+                format!(
+                    "--value {s}: {} has scalar values (give one number per --value)",
+                    built.spec.name
+                )
+            });
+        }
+    }
 
     let rows = [
         ("mean", scalar_or_na(d.mean(), dtype, digits)?),
@@ -69,7 +92,14 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     let (lp, cdf) = if values.is_empty() {
         (vec![], None)
     } else {
-        let v = Tensor::new(values.as_slice(), d.device())
+        // Points stacked along a leading dimension: shape [n] or [n, K].
+        let flat: Vec<f64> = values.iter().flat_map(|v| v.numbers().to_vec()).collect();
+        let shape: Vec<usize> = if built.is_vector() {
+            vec![values.len(), k]
+        } else {
+            vec![values.len()]
+        };
+        let v = Tensor::from_vec(flat, shape, d.device())
             .and_then(|t| t.to_dtype(dtype))
             .map_err(|e| e.to_string())?;
         let lp = dists::host(&d.log_prob(&v).map_err(|e| e.to_string())?)?;
@@ -94,7 +124,10 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
             .enumerate()
             .map(|(i, x)| {
                 let c = cdf.as_ref().map_or_else(|| "n/a".to_string(), |c| f(c[i]));
-                [f(*x), f(lp[i]), c]
+                // A point of the event shape prints as its coordinates joined by commas
+                // (one field, as typed).
+                let x = x.numbers().iter().map(|v| f(*v)).collect::<Vec<_>>();
+                [x.join(","), f(lp[i]), c]
             })
             .collect();
         let w = table

@@ -4,6 +4,8 @@
 //!   PNG plots;
 //! - `sample DIST --param k=v ... -n N`: draw and summarize (optionally plot / CSV);
 //! - `eval DIST --param k=v ... --value x`: log_prob, cdf and moments;
+//! - `kl P Q --p-param k=v ... --q-param k=v ... [--mc N]`: KL(P ‖ Q), closed form and
+//!   Monte Carlo;
 //! - `bench`: throughput of the main workloads.
 //!
 //! Bad input prints one `error: ...` line to stderr and exits with status 2.
@@ -59,6 +61,7 @@ mod bench;
 mod demo;
 mod dists;
 mod eval;
+mod kl;
 mod num;
 mod output;
 mod plot;
@@ -83,6 +86,9 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// Evaluate log_prob, cdf and moments of a distribution.
     Eval(eval::EvalArgs),
+    /// KL(P ‖ Q) in closed form, and by Monte Carlo with --mc N (parameters of each
+    /// side with --p-param / --q-param NAME=VALUE).
+    Kl(kl::KlArgs),
     /// Time the main workloads (throughput table).
     Bench(bench::BenchArgs),
 }
@@ -152,6 +158,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Kl(a) => kl::run(a),
         Command::Bench(a) => bench::run(a),
     };
     match result {

@@ -768,6 +768,115 @@ pub fn samples_vs_density(
     })
 }
 
+/// Writes a PNG with one histogram panel per coordinate of vector draws: `columns[j]`
+/// holds coordinate j of every draw, sorted by `f64::total_cmp` (no NaN). Each panel
+/// spans the support's bounds where they are finite (`[0, 1]` on the simplex) and the
+/// coordinate's finite draws otherwise; bars are densities (count / (n · bin width)).
+/// Where `marginals` holds the law of each coordinate (Dirichlet's Beta marginals;
+/// empty otherwise, LogisticNormal's have no closed form), its density is drawn over
+/// the bars, clipped at the top like `samples_vs_density`'s curve.
+pub fn coordinate_histograms(
+    to: &Staged,
+    title: &str,
+    support: &Constraint,
+    columns: &[Vec<f64>],
+    marginals: &[(String, Box<dyn Distribution>)],
+) -> Result<(), String> {
+    ensure_font()?;
+    let k = columns.len().max(1);
+    let cols = (1..=4).find(|c| c * c >= k).unwrap_or(4);
+    let rows = k.div_ceil(cols);
+    let (s_lo, s_hi) = support_bounds(support);
+    let e = perr(to);
+    let width = 420 * cols as u32 + 40;
+    let root = BitMapBackend::new(&to.file, (width, 300 * rows as u32 + 70)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    // A long label (many parameters) gets a smaller font rather than running off the
+    // image: DejaVu Sans averages about 0.55 em per character.
+    let title_px = (width as f64 / (0.55 * title.chars().count().max(1) as f64)).clamp(12.0, 24.0);
+    let root = root.titled(title, ("sans-serif", title_px)).map_err(&e)?;
+    let bar = RGBColor(70, 130, 180);
+    for (j, (panel, column)) in root
+        .split_evenly((rows, cols))
+        .iter()
+        .zip(columns)
+        .enumerate()
+    {
+        let finite = finite_part(column);
+        let (d_lo, d_hi) = match (finite.first(), finite.last()) {
+            (Some(a), Some(b)) => (*a, *b),
+            _ => (0.0, 1.0),
+        };
+        let lo = if s_lo.is_finite() { s_lo } else { d_lo };
+        let mut hi = if s_hi.is_finite() { s_hi } else { d_hi };
+        if hi <= lo {
+            // All draws equal: a unit-wide window around them.
+            hi = lo + 1.0;
+        }
+        let sx = axis_scale(lo, hi);
+        let bins = ((column.len() as f64).sqrt() as usize / 2).clamp(10, 60);
+        let hist = Histogram::new(column, lo, hi, bins, sx);
+        let marginal = marginals.get(j);
+        let curve = match marginal {
+            Some((_, m)) => Some(density_curve(m.as_ref(), lo, hi, 200, sx)?),
+            None => None,
+        };
+        let top = match &curve {
+            Some(c) => y_top(&hist, c),
+            None => {
+                let top = hist.heights.iter().copied().fold(0.0f64, f64::max);
+                if top > 0.0 && top.is_finite() {
+                    top * 1.1
+                } else {
+                    1.0
+                }
+            }
+        };
+        let caption = match marginal {
+            Some((label, _)) => format!("x{j}  (curve: {label} density)"),
+            None => format!("x{j}"),
+        };
+        let (lo_d, hi_d) = (lo / sx, hi / sx);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(56)
+            .build_cartesian_2d(lo_d..hi_d, 0.0..top)
+            .map_err(&e)?;
+        let (xd, yd) = (tick_digits(lo_d, hi_d), tick_digits(0.0, top));
+        let (xw, yw) = (hi_d - lo_d, top);
+        let x_fmt = move |v: &f64| fmt_tick(*v, xd, xw);
+        let y_fmt = move |v: &f64| fmt_tick(*v, yd, yw);
+        chart
+            .configure_mesh()
+            .x_labels(5)
+            .y_labels(5)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .label_style(("sans-serif", 13))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(&e)?;
+        chart
+            .draw_series(hist.bars().map(|(a, b, h)| {
+                Rectangle::new([(a / sx, 0.0), (b / sx, h)], bar.mix(0.55).filled())
+            }))
+            .map_err(&e)?;
+        if let Some(c) = &curve {
+            let curve_color = RGBColor(200, 30, 30);
+            for piece in clip_polyline(&c.points, top) {
+                let piece = piece.into_iter().map(|(x, p)| (x / sx, p));
+                chart
+                    .draw_series(LineSeries::new(piece, curve_color.stroke_width(2)))
+                    .map_err(&e)?;
+            }
+        }
+    }
+    root.present().map_err(&e)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use crate::output::{self, Kind, Outputs, Staged};
 use crate::plot;
 use crate::stats::{finite_part, mean_std, quantile_sorted, NonFinite};
 use crate::DTypeArg;
-use candle_distributions::Generator;
+use candle_distributions::{Distribution, Generator};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -47,11 +47,13 @@ pub struct SampleArgs {
     #[arg(long, value_name = "N", default_value = "6", value_parser = num::parse_digits)]
     pub digits: Digits,
     /// Write a PNG histogram of the samples against the density (the name must end in
-    /// .png).
+    /// .png); for Dirichlet and LogisticNormal, one histogram panel per coordinate (at
+    /// most 16 coordinates).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// Write the samples, one per line, each in the shortest form that reads back to
-    /// the exact value.
+    /// the exact value (a draw of Dirichlet or LogisticNormal: its coordinates,
+    /// comma-separated).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 }
@@ -107,37 +109,10 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
         .as_deref()
         .map(|p| outputs.add("--csv", p, Kind::Text))
         .transpose()?;
-    let mut rng = Generator::new(args.seed);
-
-    let bar = if n >= PROGRESS_FROM {
-        let pb = ProgressBar::new(n as u64);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} sampling [{bar:40}] {human_pos}/{human_len} ({eta})",
-            )
-            .map_err(|e| e.to_string())?
-            .progress_chars("=> "),
-        );
-        Some(pb)
-    } else {
-        None
-    };
-    let mut xs: Vec<f64> = Vec::new();
-    xs.try_reserve_exact(n)
-        .map_err(|_| format!("-n {n}: not enough memory for the samples"))?;
-    let mut left = n;
-    while left > 0 {
-        let m = left.min(CHUNK);
-        let t = d.sample(&[m], &mut rng).map_err(|e| e.to_string())?;
-        xs.extend(dists::host(&t)?);
-        left -= m;
-        if let Some(pb) = &bar {
-            pb.inc(m as u64);
-        }
+    if built.is_vector() {
+        return run_vector(args, &built, n, outputs, plot_to, csv_to);
     }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
-    }
+    let xs = draw(d, n, args.seed)?;
 
     let counts = NonFinite::count(&xs);
     if counts.nan > 0 {
@@ -252,6 +227,192 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
                 r.nan_density
             );
         }
+    }
+    if let Some(to) = &csv_to {
+        outln!("csv:  {}", to.dest.display());
+    }
+    Ok(())
+}
+
+/// `n` draws of `d` (each of `event_size` coordinates, flattened in draw order), made
+/// in chunks of [`CHUNK`] draws from one generator seeded with `seed`, with a progress
+/// bar from [`PROGRESS_FROM`] draws on.
+fn draw(d: &dyn Distribution, n: usize, seed: u64) -> Result<Vec<f64>, String> {
+    let k: usize = d.event_shape().iter().product();
+    let mut rng = Generator::new(seed);
+    let bar = if n >= PROGRESS_FROM {
+        let pb = ProgressBar::new(n as u64);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} sampling [{bar:40}] {human_pos}/{human_len} ({eta})",
+            )
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+    let mut xs: Vec<f64> = Vec::new();
+    n.checked_mul(k)
+        .and_then(|len| xs.try_reserve_exact(len).ok())
+        .ok_or_else(|| format!("-n {n}: not enough memory for the samples"))?;
+    let mut left = n;
+    while left > 0 {
+        let m = left.min(CHUNK);
+        let t = d.sample(&[m], &mut rng).map_err(|e| e.to_string())?;
+        xs.extend(dists::host(&t)?);
+        left -= m;
+        if let Some(pb) = &bar {
+            pb.inc(m as u64);
+        }
+    }
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    Ok(xs)
+}
+
+/// The most coordinates `--plot` draws (one histogram panel each).
+pub const MAX_PLOT_COORDS: usize = 16;
+
+/// `sample` for distributions whose draws are vectors of K coordinates: per-coordinate
+/// summaries (a column each), CSV lines of K comma-separated coordinates, and a PNG with
+/// one histogram panel per coordinate.
+fn run_vector(
+    args: &SampleArgs,
+    built: &dists::Built,
+    n: usize,
+    outputs: Outputs,
+    plot_to: Option<Staged>,
+    csv_to: Option<Staged>,
+) -> Result<(), String> {
+    let d = built.dist.as_ref();
+    let dtype = args.dtype.dtype();
+    let k = built.event_size();
+    if plot_to.is_some() && k > MAX_PLOT_COORDS {
+        return Err(format!(
+            "--plot: a draw of {} has {k} coordinates, and plots show at most {MAX_PLOT_COORDS} (one panel each); leave out --plot (--csv keeps every coordinate)",
+            built.label()
+        ));
+    }
+    let xs = draw(d, n, args.seed)?;
+    let nan = xs.iter().filter(|x| x.is_nan()).count();
+    if nan > 0 {
+        return Err(format!(
+            "{}: {nan} of {} draw coordinates are NaN, so there is nothing sound to summarize (no file written)",
+            built.label(),
+            xs.len()
+        ));
+    }
+    if let Some(to) = &csv_to {
+        let lines = xs.chunks(k).map(|row| {
+            row.iter()
+                .map(|&x| fmt_num(x, dtype, Digits::Full))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        output::write_lines(to, lines)?;
+    }
+    // One sorted column per coordinate.
+    let mut columns: Vec<Vec<f64>> = (0..k)
+        .map(|j| xs.iter().skip(j).step_by(k).copied().collect())
+        .collect();
+    drop(xs);
+    for c in &mut columns {
+        c.sort_unstable_by(f64::total_cmp);
+    }
+    if let Some(to) = &plot_to {
+        let draws = if n == 1 { "draw" } else { "draws" };
+        let title = format!("{}: {n} {draws}, one panel per coordinate", built.label());
+        plot::coordinate_histograms(to, &title, &d.support(), &columns, &built.marginals())?;
+    }
+    outputs.commit()?;
+
+    let f = |v: f64| fmt_num(v, dtype, args.digits);
+    // The distribution's mean and std per coordinate, or n/a where it has none in
+    // closed form.
+    let exact = |r: candle_distributions::Result<candle_core::Tensor>| -> Vec<String> {
+        match r.map_err(|e| e.to_string()).and_then(|t| dists::host(&t)) {
+            Ok(v) if v.len() == k => v.into_iter().map(f).collect(),
+            _ => vec!["n/a".into(); k],
+        }
+    };
+    let mut infinite = 0;
+    let mut rows: Vec<(&str, Vec<String>)> = vec![
+        ("mean", vec![]),
+        ("mean*", exact(d.mean())),
+        ("std", vec![]),
+        ("std*", exact(d.stddev())),
+        ("se", vec![]),
+        ("min", vec![]),
+        ("1%", vec![]),
+        ("25%", vec![]),
+        ("50%", vec![]),
+        ("75%", vec![]),
+        ("99%", vec![]),
+        ("max", vec![]),
+    ];
+    for c in &columns {
+        let finite = finite_part(c);
+        infinite += c.len() - finite.len();
+        let (mean, std) = mean_std(finite);
+        let na = |v: f64| {
+            if finite.is_empty() {
+                "n/a".to_string()
+            } else {
+                f(v)
+            }
+        };
+        let se = std / (finite.len() as f64).sqrt();
+        let q = |p: f64| f(quantile_sorted(c, p));
+        for (name, cells) in &mut rows {
+            let cell = match *name {
+                "mean" => na(mean),
+                "std" => na(std),
+                "se" => na(se),
+                "min" => f(c[0]),
+                "1%" => q(0.01),
+                "25%" => q(0.25),
+                "50%" => q(0.5),
+                "75%" => q(0.75),
+                "99%" => q(0.99),
+                "max" => f(c[c.len() - 1]),
+                _ => continue,
+            };
+            cells.push(cell);
+        }
+    }
+    let w = rows
+        .iter()
+        .flat_map(|r| r.1.iter().map(String::len))
+        .max()
+        .unwrap_or(0)
+        .max(8);
+
+    outln!(
+        "{}  [{}]  n = {n}, seed = {}, {k} coordinates per draw",
+        built.label(),
+        args.dtype,
+        args.seed
+    );
+    let head: Vec<String> = (0..k).map(|j| format!("{:>w$}", format!("x{j}"))).collect();
+    outln!("{:<6} {}", "", head.join(" "));
+    for (name, cells) in &rows {
+        let cells: Vec<String> = cells.iter().map(|c| format!("{c:>w$}")).collect();
+        outln!("{name:<6} {}", cells.join(" "));
+    }
+    outln!(
+        "(mean*, std*: of the distribution, n/a where it has no closed form; se: standard error of the sample mean)"
+    );
+    if infinite > 0 {
+        outln!(
+            "note: {infinite} draw coordinates are infinite, beyond the {} range; mean and std are over the finite ones",
+            args.dtype
+        );
+    }
+    if let Some(to) = &plot_to {
+        outln!("plot: {}", to.dest.display());
     }
     if let Some(to) = &csv_to {
         outln!("csv:  {}", to.dest.display());

@@ -359,3 +359,365 @@ fn same_seed_same_csv_for_one_and_two_threads() {
     assert_eq!(outputs[0], outputs[2], "normal: 1 vs 2 threads differ");
     assert_eq!(outputs[1], outputs[3], "gumbel: 1 vs 2 threads differ");
 }
+
+#[test]
+fn pareto_and_weibull_sample_and_eval() {
+    let (code, out, err) = run(&[
+        "sample", "Pareto", "--param", "scale=1", "--param", "alpha=2", "-n", "5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Draws lie in [scale, ∞); the mean is α·scale/(α − 1) = 2, the variance infinite.
+    assert!(row(&out, "min")[1].parse::<f64>().unwrap() >= 1.0, "{out}");
+    assert_eq!(row(&out, "mean")[2], "2");
+    assert_eq!(row(&out, "std")[2], "inf");
+    check_sample("pareto", &["scale=2", "alpha=6"], "f64");
+    check_sample("weibull", &["scale=2", "concentration=1.5"], "f64");
+    check_sample("Weibull", &["scale=0.5", "concentration=3"], "f32");
+    let (code, out, err) = run(&[
+        "eval", "pareto", "-p", "scale=1", "-p", "alpha=2", "-v", "2", "--digits", "full",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r = row(&out, "2");
+    // ln α + α ln σ − (α + 1) ln x = −2 ln 2, and F(2) = 1 − (1/2)² = 3/4.
+    assert!(
+        (r[1].parse::<f64>().unwrap() + 2.0 * 2f64.ln()).abs() < 1e-6,
+        "{out}"
+    );
+    assert!((r[2].parse::<f64>().unwrap() - 0.75).abs() < 1e-6, "{out}");
+    assert_eq!(row(&out, "mode")[1], "1");
+    let (code, out, err) = run(&[
+        "eval",
+        "weibull",
+        "-p",
+        "scale=2",
+        "-p",
+        "concentration=1",
+        "-v",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // k = 1: the exponential with mean 2, F(1) = 1 − e^{−1/2}.
+    let r = row(&out, "1");
+    assert!(
+        (r[2].parse::<f64>().unwrap() - (1.0 - (-0.5f64).exp())).abs() < 1e-5,
+        "{out}"
+    );
+    assert_eq!(row(&out, "mean")[1], "2");
+    // A value below the Pareto scale is a one-line error with exit code 2.
+    let (code, _, err) = run(&[
+        "eval", "pareto", "-p", "scale=1", "-p", "alpha=2", "-v", "0.5",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error:") && err.contains("Pareto"), "{err}");
+}
+
+/// Runs `candle-dist` with the whitespace-separated arguments in `args`.
+fn run_words(args: &str) -> (i32, String, String) {
+    run(&args.split_whitespace().collect::<Vec<_>>())
+}
+
+#[test]
+fn kl_prints_closed_form_and_monte_carlo() {
+    let nn = "kl normal normal --p-param loc=0 --p-param scale=1 --q-param loc=1 \
+              --q-param scale=2 --mc 20000 --seed 3 --digits full";
+    let (code, out, err) = run_words(nn);
+    assert_eq!(code, 0, "{err}");
+    // ln 2 + (1 + 1)/8 − 1/2
+    let exact = 2f64.ln() - 0.25;
+    let v: f64 = row(&out, "closed")[2].parse().unwrap();
+    assert!((v - exact).abs() < 1e-15, "{out}");
+    let r = row(&out, "monte");
+    let (est, se): (f64, f64) = (r[2].parse().unwrap(), r[4].parse().unwrap());
+    assert!(se > 0.0 && (est - exact).abs() < 4.0 * se, "{out}");
+    // Same seed, same estimate.
+    let (_, out2, _) = run_words(nn);
+    assert_eq!(row(&out, "monte"), row(&out2, "monte"));
+
+    // A cross pair in f32 (reference/kl.json: 2.730641...), and a pair that is +∞ by
+    // support.
+    let (code, out, err) = run_words(
+        "kl exponential gamma --p-param rate=0.75 --q-param concentration=3 \
+         --q-param rate=0.5 --dtype f32",
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: f64 = row(&out, "closed")[2].parse().unwrap();
+    assert!((v - 2.730641).abs() < 1e-5, "{out}");
+    let (code, out, err) =
+        run_words("kl normal exponential --p-param loc=0 --p-param scale=1 --q-param rate=1");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(row(&out, "closed")[2], "inf");
+
+    // No closed form: a one-line error pointing at --mc; with --mc, the estimate.
+    let student = "kl normal studentt --p-param loc=0 --p-param scale=1 --q-param df=3 \
+                   --q-param loc=0 --q-param scale=1";
+    let (code, out, err) = run_words(student);
+    assert_eq!(code, 2);
+    assert!(
+        out.is_empty() && err.contains("no closed form") && err.contains("--mc"),
+        "{err}"
+    );
+    let (code, out, err) = run_words(&format!("{student} --mc 2000"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(row(&out, "closed")[2], "n/a");
+    assert!(row(&out, "monte")[2].parse::<f64>().unwrap() > 0.0);
+
+    // Bad input: one line on stderr, status 2, nothing on stdout, the side named.
+    for args in [
+        "kl normal normal --p-param loc=0 --q-param loc=0 --q-param scale=1",
+        "kl normal normal --p-param loc=0 --p-param scale=1 --q-param loc=0 --q-param scale=-1",
+        "kl normal nosuch --p-param loc=0 --p-param scale=1",
+        "kl normal normal --p-param loc=0 --p-param scale=1 --q-param loc=0 --q-param scale=1 \
+         --mc 1",
+    ] {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 2, "{args}: {out} {err}");
+        assert!(err.starts_with("error: "), "{args}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args}: {err}");
+        assert!(out.is_empty(), "{args}: {out}");
+    }
+    let (_, _, err) =
+        run_words("kl normal normal --p-param loc=0 --q-param loc=0 --q-param scale=1");
+    assert!(err.contains("P:"), "{err}");
+}
+
+/// The CSV rows of a vector-valued `sample`: each a draw of `k` comma-separated
+/// coordinates.
+fn csv_rows(path: &Path, k: usize) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .map(|l| {
+            let row: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+            assert_eq!(row.len(), k, "{l}");
+            row
+        })
+        .collect()
+}
+
+#[test]
+fn simplex_families_sample_rows_on_the_simplex_reproducibly() {
+    let dir = tmp_dir("simplex");
+    for (name, params, k) in [
+        ("LogisticNormal", "-p loc=0,1 -p scale=1,2", 3),
+        ("dirichlet", "-p concentration=1,2,3", 3),
+        // Scalar parameters: K = 1, a law on the 2-simplex (as torch expands them).
+        ("logisticnormal", "-p loc=0.5 -p scale=1", 2),
+    ] {
+        let csv = |seed: u32| dir.join(format!("{name}-{seed}.csv"));
+        let png = dir.join(format!("{name}.png"));
+        let cmd = |seed: u32| {
+            format!(
+                "sample {name} {params} -n 4000 --seed {seed} --csv {}",
+                csv(seed).display()
+            )
+        };
+        let (code, out, err) = run_words(&format!("{} --plot {}", cmd(5), png.display()));
+        assert_eq!(code, 0, "{name}: {err}");
+        assert_png(&png);
+        let rows = csv_rows(&csv(5), k);
+        assert_eq!(rows.len(), 4000);
+        for r in &rows {
+            assert!(r.iter().all(|x| (0.0..=1.0).contains(x)), "{r:?}");
+            assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{r:?}");
+        }
+        // One column per coordinate; the printed sample means are the CSV's.
+        let means = row(&out, "mean");
+        assert_eq!(means.len(), k + 1, "{out}");
+        for (j, m) in means[1..].iter().enumerate() {
+            let from_csv = rows.iter().map(|r| r[j]).sum::<f64>() / rows.len() as f64;
+            let printed: f64 = m.parse().unwrap();
+            assert!((printed - from_csv).abs() <= 5e-6 * from_csv, "{out}");
+        }
+        // Same seed, byte-identical CSV; another seed, another one.
+        let (code, _, err) = run_words(&cmd(5).replace("-5.csv", "-6.csv"));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            std::fs::read(csv(5)).unwrap(),
+            std::fs::read(csv(6)).unwrap()
+        );
+        let (code, _, err) = run_words(&cmd(7));
+        assert_eq!(code, 0, "{err}");
+        assert_ne!(
+            std::fs::read(csv(5)).unwrap(),
+            std::fs::read(csv(7)).unwrap()
+        );
+    }
+    // Dirichlet's per-coordinate sample means are within 5 standard errors of
+    // α_k / α₀ = (1/6, 1/3, 1/2), which are also printed.
+    let (code, out, err) =
+        run_words("sample dirichlet -p concentration=1,2,3 -n 20000 --seed 11 --digits full");
+    assert_eq!(code, 0, "{err}");
+    let (mean, exact, se) = (row(&out, "mean"), row(&out, "mean*"), row(&out, "se"));
+    for (j, want) in [1.0 / 6.0, 1.0 / 3.0, 0.5].into_iter().enumerate() {
+        let (m, e, s): (f64, f64, f64) = (
+            mean[j + 1].parse().unwrap(),
+            exact[j + 1].parse().unwrap(),
+            se[j + 1].parse().unwrap(),
+        );
+        assert!((e - want).abs() < 1e-15, "{out}");
+        assert!((m - want).abs() < 5.0 * s, "{out}");
+    }
+    // LogisticNormal has no closed-form moments: shown as n/a.
+    let (_, out, _) = run_words("sample logisticnormal -p loc=0,1 -p scale=1 -n 100");
+    assert_eq!(row(&out, "mean*")[1..], ["n/a", "n/a", "n/a"]);
+}
+
+#[test]
+fn simplex_families_eval_log_prob_and_moments() {
+    use candle_core::{Device, Tensor};
+    use candle_distributions::{Distribution, LogisticNormal};
+    let ln = f64::ln;
+    let (code, out, err) = run_words(
+        "eval logisticnormal -p loc=0,1 -p scale=1,2 -v 0.2,0.3,0.5 -v 0.6,0.3,0.1 \
+         --digits full",
+    );
+    assert_eq!(code, 0, "{err}");
+    // The library's own value at each point...
+    let dev = Device::Cpu;
+    let d = LogisticNormal::new(
+        &Tensor::new(&[0.0f64, 1.0], &dev).unwrap(),
+        &Tensor::new(&[1.0f64, 2.0], &dev).unwrap(),
+    )
+    .unwrap();
+    for (point, y) in [
+        ("0.2,0.3,0.5", [0.2f64, 0.3, 0.5]),
+        ("0.6,0.3,0.1", [0.6, 0.3, 0.1]),
+    ] {
+        let r = row(&out, point);
+        assert_eq!(r[2], "n/a", "cdf: {out}");
+        let got: f64 = r[1].parse().unwrap();
+        let lib = d
+            .log_prob(&Tensor::new(&y, &dev).unwrap())
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        assert_eq!(got, lib, "{point}");
+    }
+    // ... and the closed form at (0.2, 0.3, 0.5): the stick-breaking pre-image
+    // x = (logit 0.2 + ln 2, logit(0.3/0.8)) = (ln 0.5, ln 0.6), with
+    // ln|det| = Σ_k (−s_k + ln z_k + ln y_k), s = (ln 0.25, ln 0.6), z = (0.2, 0.375).
+    let ln_n = |x: f64, m: f64, s: f64| {
+        -0.5 * ((x - m) / s).powi(2) - ln(s) - 0.5 * ln(2.0 * std::f64::consts::PI)
+    };
+    let log_det = (-ln(0.25) + ln(0.2) + ln(0.2)) + (-ln(0.6) + ln(0.375) + ln(0.3));
+    let want = ln_n(ln(0.5), 0.0, 1.0) + ln_n(ln(0.6), 1.0, 2.0) - log_det;
+    let got: f64 = row(&out, "0.2,0.3,0.5")[1].parse().unwrap();
+    assert!((got - want).abs() < 1e-14, "{got} vs {want}");
+    for m in ["mean", "variance", "entropy"] {
+        assert_eq!(row(&out, m)[1], "n/a", "{out}");
+    }
+
+    // Dirichlet(1, 2, 3): log p = ln Γ(6) − ln Γ(2) − ln Γ(3) + ln 0.3 + 2 ln 0.5,
+    // mean α/α₀, variance α_k(α₀ − α_k)/(α₀²(α₀ + 1)).
+    let (code, out, err) =
+        run_words("eval dirichlet -p concentration=1,2,3 -v 0.2,0.3,0.5 --digits full --dtype f32");
+    assert_eq!(code, 0, "{err}");
+    let r = row(&out, "0.2,0.3,0.5");
+    let lp: f64 = r[1].parse().unwrap();
+    assert!(
+        (lp - (ln(60.0) + ln(0.3) + 2.0 * ln(0.5))).abs() < 1e-6,
+        "{out}"
+    );
+    assert_eq!(r[2], "n/a", "{out}");
+    let parse_list = |name: &str| -> Vec<f64> {
+        row(&out, name)[1..]
+            .iter()
+            .map(|v| v.trim_end_matches(',').parse().unwrap())
+            .collect()
+    };
+    let mean = parse_list("mean");
+    let var = parse_list("variance");
+    for (j, a) in [1.0f64, 2.0, 3.0].into_iter().enumerate() {
+        assert!((mean[j] - a / 6.0).abs() < 1e-7, "{out}");
+        assert!(
+            (var[j] - a * (6.0 - a) / (36.0 * 7.0)).abs() < 1e-7,
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn vector_parameter_and_value_errors_are_one_line() {
+    for (args, msg) in [
+        (
+            "sample logisticnormal -p loc=0,1 -p scale=1,2,3",
+            "`loc` has 2 entries but `scale` has 3",
+        ),
+        (
+            "eval logisticnormal -p loc=0,1 -p scale=1,2,3 -v 0.2,0.3,0.5",
+            "must have the same length",
+        ),
+        (
+            "sample normal -p loc=0,1 -p scale=1",
+            "scalar parameters only",
+        ),
+        ("sample dirichlet -p concentration=2", "comma-separated"),
+        ("sample dirichlet -p concentration=1,,2", "empty entry"),
+        ("sample dirichlet -p concentration=1,-2", "-2"),
+        (
+            "eval dirichlet -p concentration=1,2,3 -v 0.5,0.5",
+            "has 3 coordinates",
+        ),
+        (
+            "eval normal -p loc=0 -p scale=1 -v 0.5,0.5",
+            "scalar values",
+        ),
+        (
+            "eval dirichlet -p concentration=1,2,3 -v 0.2,0.3,0.6",
+            "Dirichlet",
+        ),
+        (
+            "kl dirichlet dirichlet --p-param concentration=1,2 --q-param concentration=1,2,3",
+            "Dirichlet",
+        ),
+        (
+            &format!(
+                "sample dirichlet -p concentration={} --plot {}",
+                ["1"; 17].join(","),
+                tmp_dir("too-many-panels").join("x.png").display()
+            ),
+            "at most 16",
+        ),
+    ] {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 2, "{args}: {out} {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(msg),
+            "{args}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{args}: {err}");
+        assert!(out.is_empty(), "{args}: {out}");
+    }
+}
+
+#[test]
+fn kl_of_simplex_families() {
+    // LogisticNormal: the KL of the base normals (the stick-breaking map is a
+    // bijection), Σ_k ln(σq/σp) + (σp² + (μp − μq)²)/(2σq²) − 1/2.
+    let (code, out, err) = run_words(
+        "kl LogisticNormal LogisticNormal --p-param loc=0,1 --p-param scale=1,2 \
+         --q-param loc=0.5,0 --q-param scale=2,1 --mc 20000 --seed 2 --digits full",
+    );
+    assert_eq!(code, 0, "{err}");
+    let kl_n = |mp: f64, sp: f64, mq: f64, sq: f64| {
+        (sq / sp).ln() + (sp * sp + (mp - mq).powi(2)) / (2.0 * sq * sq) - 0.5
+    };
+    let want = kl_n(0.0, 1.0, 0.5, 2.0) + kl_n(1.0, 2.0, 0.0, 1.0);
+    let v: f64 = row(&out, "closed")[2].parse().unwrap();
+    assert!((v - want).abs() < 1e-14, "{out}");
+    let r = row(&out, "monte");
+    let (est, se): (f64, f64) = (r[2].parse().unwrap(), r[4].parse().unwrap());
+    assert!(se > 0.0 && (est - want).abs() < 4.0 * se, "{out}");
+    // Dirichlet(1, 2, 3) ‖ Dirichlet(2, 2, 2): ln B(β) − ln B(α) +
+    // Σ (α_k − β_k)(ψ(α_k) − ψ(α₀)) = (ln 120 − ln 2 − ln 120) + ψ(3) − ψ(1) = 3/2 − ln 2.
+    let (code, out, err) = run_words(
+        "kl dirichlet dirichlet --p-param concentration=1,2,3 \
+         --q-param concentration=2,2,2 --mc 20000 --seed 2 --digits full",
+    );
+    assert_eq!(code, 0, "{err}");
+    let want = 1.5 - 2f64.ln();
+    let v: f64 = row(&out, "closed")[2].parse().unwrap();
+    assert!((v - want).abs() < 1e-14, "{out}");
+    let r = row(&out, "monte");
+    let (est, se): (f64, f64) = (r[2].parse().unwrap(), r[4].parse().unwrap());
+    assert!(se > 0.0 && (est - want).abs() < 4.0 * se, "{out}");
+}

@@ -121,6 +121,9 @@ const ALL: &[(&str, &[&str])] = &[
     ("continuousbernoulli", &["probs=0.3"]),
     ("vonmises", &["loc=0", "concentration=2"]),
     ("truncatednormal", &["loc=0", "scale=1", "low=-1", "high=1"]),
+    ("tanhnormal", &["loc=0.5", "scale=1.5"]),
+    ("pareto", &["scale=1", "alpha=2"]),
+    ("weibull", &["scale=2", "concentration=0.7"]),
 ];
 
 fn sample_args<'a>(dist: &'a str, params: &[&'a str], n: &'a str) -> Vec<&'a str> {

@@ -159,6 +159,12 @@ impl ContinuousBernoulli {
         self.params.set_validate(on);
     }
 
+    /// L in f64 on the graph of the given parameter (what every method computes with),
+    /// broadcast to `batch_shape`: the KL closed forms use it.
+    pub(crate) fn wide_logits(&self) -> &Tensor {
+        &self.l
+    }
+
     /// L in f64 broadcast to the shape of `like`.
     fn l_like(&self, like: &Tensor) -> Result<Tensor> {
         crate::distribution::broadcast_to(&self.l, like.dims())

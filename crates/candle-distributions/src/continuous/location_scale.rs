@@ -405,7 +405,7 @@ impl<F: StandardForm> LocationScale<F> {
     }
 
     /// Standard draws `z` of shape `sample_shape ++ batch_shape`.
-    fn standard(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
+    pub(crate) fn standard(&self, sample_shape: &[usize], rng: &mut Generator) -> Result<Tensor> {
         let shape = sample_extent(
             self.name,
             sample_shape,
@@ -607,6 +607,16 @@ fn log_prob_terms<F: StandardForm>(
     Ok((nx, ns))
 }
 
+/// `(x − loc)/scale`, or `x/scale − loc/scale` where `x − loc` overflows with both
+/// finite (x = MAX, loc = −MAX, scale = MAX has z = 2).
+fn standardized(x: f64, loc: f64, scale: f64, z: f64) -> f64 {
+    if z.is_infinite() && x.is_finite() && loc.is_finite() {
+        x / scale - loc / scale
+    } else {
+        z
+    }
+}
+
 /// Gradients of `log f(z) − ln scale` with `z = (x − loc)/scale`, as tensor ops (so
 /// they have derivatives of their own): ∂/∂x = f'/f(z)/scale, ∂/∂loc = −∂/∂x,
 /// ∂/∂scale = −(z f'/f(z) + 1)/scale, each summed to its input's shape before the
@@ -780,7 +790,7 @@ impl<F: StandardForm> Distribution for LocationScale<F> {
                     if z.is_infinite() && dx.is_finite() {
                         return F::log_density_beyond(dx, scale.ln());
                     }
-                    F::log_density_scalar(z) - scale.ln()
+                    F::log_density_scalar(standardized(x, loc, scale, z)) - scale.ln()
                 },
                 f32: |x: f64, loc: f64, scale: f64| {
                     F::log_density_scalar((x - loc) / scale) - ln_for_f32(scale)

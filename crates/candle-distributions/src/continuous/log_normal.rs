@@ -2,7 +2,7 @@
 
 use super::normal::Normal;
 use crate::constraints::Constraint;
-use crate::distribution::{checked_argument, Distribution, Param};
+use crate::distribution::{checked_argument, Distribution};
 use crate::error::Result;
 use crate::rng::Generator;
 use crate::special::kernel::{
@@ -32,32 +32,17 @@ pub struct LogNormal {
 }
 
 impl LogNormal {
-    /// LogNormal(loc, scale): the parameters of the underlying normal, tensors or
-    /// numbers (dtype rules: [`distribution`](crate::distribution)).
-    pub fn new(loc: impl Into<Param>, scale: impl Into<Param>) -> Result<Self> {
-        Self::build([loc.into(), scale.into()], None)
-    }
-
-    /// As [`LogNormal::new`], with argument validation set for this instance.
-    pub fn new_with_validation(
-        loc: impl Into<Param>,
-        scale: impl Into<Param>,
-        validate: bool,
-    ) -> Result<Self> {
-        Self::build([loc.into(), scale.into()], Some(validate))
-    }
-
-    /// A scalar LogNormal(loc, scale) of `dtype` (f32 or f64) on `device`.
-    pub fn from_scalars(loc: f64, scale: f64, dtype: DType, device: &Device) -> Result<Self> {
-        let [l, s] = crate::distribution::scalar_params(NAME, [loc, scale], dtype, device)?;
-        Self::new(&l, &s)
+    crate::distribution::params_constructors! {
+        /// LogNormal(loc, scale): the parameters of the underlying normal, tensors or
+        /// numbers (dtype rules: [`distribution`](crate::distribution)).
+        "LogNormal", Self::build; loc, scale
     }
 
     // The inner normal reports errors (at construction and in every later method) as
     // LogNormal: users see the name of what they built.
-    fn build(params: [Param; 2], validate: Option<bool>) -> Result<Self> {
+    fn build(loc: &Tensor, scale: &Tensor, validate: Option<bool>) -> Result<Self> {
         Ok(LogNormal {
-            base: Normal::named_from_param_values(NAME, params, validate)?,
+            base: Normal::named_from_param_values(NAME, [loc.into(), scale.into()], validate)?,
         })
     }
 
@@ -475,7 +460,7 @@ impl Distribution for LogNormal {
                 ))
             }
         };
-        let mut d = LogNormal::build([(&loc).into(), (&scale).into()], Some(false))?;
+        let mut d = LogNormal::build(&loc, &scale, Some(false))?;
         d.set_validate_args(self.validate_args());
         Ok(Box::new(d))
     }

@@ -17,10 +17,13 @@ pub mod laplace;
 pub mod location_scale;
 pub mod log_normal;
 pub mod normal;
+pub mod pareto;
 pub mod student_t;
+pub mod tanh_normal;
 pub mod truncated_normal;
 pub mod uniform;
 pub mod von_mises;
+pub mod weibull;
 
 pub use beta::Beta;
 pub use cauchy::Cauchy;
@@ -41,7 +44,10 @@ pub use location_scale::{
 };
 pub use log_normal::LogNormal;
 pub use normal::Normal;
+pub use pareto::Pareto;
 pub use student_t::StudentT;
+pub use tanh_normal::TanhNormal;
 pub use truncated_normal::TruncatedNormal;
 pub use uniform::Uniform;
 pub use von_mises::VonMises;
+pub use weibull::Weibull;

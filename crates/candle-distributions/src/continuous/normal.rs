@@ -1,9 +1,11 @@
 //! The normal (Gaussian) distribution.
 
 use super::location_scale::{loc_scale_constructors, LocScaleKind, LocationScale, StandardForm};
+use crate::distribution::Distribution;
 use crate::error::Result;
 use crate::rng::Draw;
 use crate::special::scalar::{ndtr, ndtri, normal_log_pdf, HALF_LN_2PI};
+use crate::transforms::{Transform, TransformedDistribution};
 use candle_core::Tensor;
 
 /// The standard normal N(0, 1), the base of [`Normal`].
@@ -68,3 +70,28 @@ impl StandardForm for StandardNormal {
 pub type Normal = LocationScale<StandardNormal>;
 
 loc_scale_constructors!(Normal);
+
+/// `normal` pushed through `transforms` as a [`TransformedDistribution`] reporting
+/// errors as `name`, with the normal's validation switch: the body of the families
+/// defined as transformed normals (TanhNormal, LogisticNormal).
+pub(crate) fn normal_pushforward(
+    name: &'static str,
+    normal: &Normal,
+    transforms: Vec<Box<dyn Transform>>,
+) -> Result<TransformedDistribution> {
+    let mut inner = TransformedDistribution::named(name, Box::new(normal.clone()), transforms)?;
+    inner.set_validate_args(normal.validate_args());
+    Ok(inner)
+}
+
+/// `normal.expand(batch_shape)` as a `Normal` (not boxed), errors named `name`.
+pub(crate) fn expand_normal(
+    name: &'static str,
+    normal: &Normal,
+    batch_shape: &[usize],
+) -> Result<Normal> {
+    let e = normal.expand(batch_shape).map_err(|e| e.renamed(name))?;
+    e.as_any().downcast_ref::<Normal>().cloned().ok_or_else(|| {
+        crate::Error::InvalidArgument(format!("{name}: expand did not give a Normal"))
+    })
+}

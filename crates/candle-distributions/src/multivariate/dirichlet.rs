@@ -109,8 +109,18 @@ impl Dirichlet {
         self.validate = on;
     }
 
-    fn total(&self) -> Result<Tensor> {
-        Ok(self.concentration.sum_keepdim(D::Minus1)?)
+    /// ln B(α) in f64 (batch shape), on the graph of the concentration: the KL closed
+    /// forms use it.
+    pub(crate) fn log_normalizer(&self) -> Result<Tensor> {
+        self.log_norm()
+    }
+
+    /// ψ(α_k) − ψ(α₀) = E[ln x_k] in f64 (shape of the concentration), on its graph,
+    /// from the row kernel that forms α₀ − α_k from the other entries: the KL closed
+    /// forms use it.
+    pub(crate) fn mean_log(&self) -> Result<Tensor> {
+        let a = self.concentration.to_dtype(DType::F64)?;
+        crate::special::kernel::on_cpu(&[&a], |v| v[0].apply_op1(LnMultiBetaGrad))
     }
 
     /// ln B(α) = Σ_k ln Γ(α_k) − ln Γ(α₀) in f64, of the batch shape (computed once per
@@ -283,8 +293,17 @@ impl Distribution for Dirichlet {
         Ok(h.to_dtype(self.dtype())?)
     }
 
+    /// α/α₀, from α scaled by its (detached) row maximum: the ratio is the same and
+    /// its gradient too, and α₀ cannot overflow (Dirichlet(1e308, 1e308) has mean ½, not
+    /// 0 from α/∞).
     fn mean(&self) -> Result<Tensor> {
-        Ok(self.concentration.broadcast_div(&self.total()?)?)
+        if self.concentration.elem_count() == 0 {
+            // candle's max over no elements is an error; the mean is as empty.
+            return Ok(self.concentration.clone());
+        }
+        let m = self.concentration.max_keepdim(D::Minus1)?.detach();
+        let a = self.concentration.broadcast_div(&m)?;
+        Ok(a.broadcast_div(&a.sum_keepdim(D::Minus1)?)?)
     }
 
     /// torch's convention: (α − 1)₊ / Σ(α − 1)₊, NaN where every α_k = 1, and the

@@ -15,9 +15,16 @@ use std::borrow::Cow;
 /// Tensors at or above this many elements are mapped on all rayon threads.
 const PAR_MIN: usize = 1 << 15;
 const PAR_CHUNK: usize = 1 << 13;
+/// The size from which [`eval3_multi`]'s costlier kernels run on several threads.
+const PAR_MIN_HEAVY: usize = 1 << 10;
 
 /// The elements of `data` described by `layout`, in logical (row-major) order.
 pub(crate) fn gather<'a, T: Copy>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
+    // A zero-size view (candle's `narrow` of an empty tensor) may carry a start offset
+    // past the end of its storage: it holds nothing, so nothing is read.
+    if layout.shape().elem_count() == 0 {
+        return Cow::Borrowed(&[]);
+    }
     if let Some((s, e)) = layout.contiguous_offsets() {
         return Cow::Borrowed(&data[s..e]);
     }
@@ -392,30 +399,15 @@ impl<
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (f, g) = (self.f, self.f32);
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
-                let (a, b, c) = (
-                    try_gather(self.name, a, l1)?,
-                    try_gather(self.name, b, l2)?,
-                    try_gather(self.name, c, l3)?,
-                );
-                CpuStorage::F64(try_par_fill(self.name, a.len(), |s, o| {
-                    zip3(s, o, &a, &b, &c, f)
-                })?)
-            }
-            (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
-                let (a, b, c) = (
-                    try_gather(self.name, a, l1)?,
-                    try_gather(self.name, b, l2)?,
-                    try_gather(self.name, c, l3)?,
-                );
-                CpuStorage::F32(try_par_fill(self.name, a.len(), |s, o| {
-                    zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
-                        g(x as f64, y as f64, z as f64) as f32
-                    })
-                })?)
-            }
-            (other, _, _) => return Err(dtype_err(self.name, other)),
+        let out = match gather3(self.name, [s1, s2, s3], [l1, l2, l3])? {
+            Inputs3::F64(a, b, c) => CpuStorage::F64(try_par_fill(self.name, a.len(), |s, o| {
+                zip3(s, o, &a, &b, &c, f)
+            })?),
+            Inputs3::F32(a, b, c) => CpuStorage::F32(try_par_fill(self.name, a.len(), |s, o| {
+                zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
+                    g(x as f64, y as f64, z as f64) as f32
+                })
+            })?),
         };
         Ok((out, l1.shape().clone()))
     }
@@ -433,6 +425,34 @@ impl<
             None => Err(candle_core::Error::BackwardNotSupported { op: self.name }),
         }
     }
+}
+
+/// The inputs of a ternary kernel in logical order, all f64 or all f32.
+enum Inputs3<'a> {
+    F64(Cow<'a, [f64]>, Cow<'a, [f64]>, Cow<'a, [f64]>),
+    F32(Cow<'a, [f32]>, Cow<'a, [f32]>, Cow<'a, [f32]>),
+}
+
+/// Reads three storages through their layouts ([`try_gather`]); a dtype other than
+/// f32/f64, or a mix, is an error naming the kernel.
+fn gather3<'a>(
+    name: &str,
+    s: [&'a CpuStorage; 3],
+    l: [&Layout; 3],
+) -> candle_core::Result<Inputs3<'a>> {
+    Ok(match (s[0], s[1], s[2]) {
+        (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => Inputs3::F64(
+            try_gather(name, a, l[0])?,
+            try_gather(name, b, l[1])?,
+            try_gather(name, c, l[2])?,
+        ),
+        (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => Inputs3::F32(
+            try_gather(name, a, l[0])?,
+            try_gather(name, b, l[1])?,
+            try_gather(name, c, l[2])?,
+        ),
+        (other, _, _) => return Err(dtype_err(name, other)),
+    })
 }
 
 /// Runs a CPU kernel on a tensor of any device: non-CPU tensors make a round trip
@@ -528,22 +548,12 @@ impl<
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (f, g) = (self.f, self.f32);
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F64(a), CpuStorage::F64(b), CpuStorage::F64(c)) => {
-                let (a, b, c) = (
-                    try_gather(self.name, a, l1)?,
-                    try_gather(self.name, b, l2)?,
-                    try_gather(self.name, c, l3)?,
-                );
+        let out = match gather3(self.name, [s1, s2, s3], [l1, l2, l3])? {
+            Inputs3::F64(a, b, c) => {
                 let pairs = try_par_fill(self.name, a.len(), |s, o| zip3(s, o, &a, &b, &c, f))?;
                 CpuStorage::F64(pairs.into_iter().flat_map(|(x, y)| [x, y]).collect())
             }
-            (CpuStorage::F32(a), CpuStorage::F32(b), CpuStorage::F32(c)) => {
-                let (a, b, c) = (
-                    try_gather(self.name, a, l1)?,
-                    try_gather(self.name, b, l2)?,
-                    try_gather(self.name, c, l3)?,
-                );
+            Inputs3::F32(a, b, c) => {
                 let pairs = try_par_fill(self.name, a.len(), |s, o| {
                     zip3(s, o, &a, &b, &c, |x: f32, y: f32, z: f32| {
                         let (p, q) = g(x as f64, y as f64, z as f64);
@@ -552,7 +562,6 @@ impl<
                 })?;
                 CpuStorage::F32(pairs.into_iter().flat_map(|(x, y)| [x, y]).collect())
             }
-            (other, _, _) => return Err(dtype_err(self.name, other)),
         };
         let mut dims = l1.dims().to_vec();
         dims.push(2);
@@ -1016,4 +1025,326 @@ pub(crate) fn coef_buffers<const N: usize>(n: usize) -> crate::Result<[Vec<f64>;
         })?;
     }
     Ok(out)
+}
+
+/// The per-element function of an [`eval3_multi`] kernel. A trait with a static
+/// function rather than a closure: the call then inlines into the AVX2/FMA loop (a
+/// closure's or fn pointer's `Fn::call` does not).
+pub(crate) trait Kernel3<const K: usize>: Copy + Send + Sync + 'static {
+    /// The `K` outputs at one element.
+    fn eval(a: f64, b: f64, c: f64) -> [f64; K];
+}
+
+/// A kernel with `K` outputs, `f(a, b, c) → [f64; K]`, evaluated once per element of
+/// the broadcast of its inputs (in f64; results rounded to the dtype of `a`), that
+/// returns all `K` as detached tensors of the broadcast shape: one pass computes a
+/// value and the coefficients of its gradient, which [`stored3`] then puts on the graph
+/// without a second evaluation in the backward pass.
+pub(crate) fn eval3_multi<const K: usize, F>(
+    name: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    f: F,
+) -> crate::Result<[Tensor; K]>
+where
+    F: Kernel3<K>,
+{
+    let op = MultiEval::<F, K> {
+        name,
+        f,
+        rest: std::sync::Mutex::new(Vec::new()),
+    };
+    let first = on_cpu(&[&a.detach(), &b.detach(), &c.detach()], |v| {
+        v[0].apply_op3_no_bwd(&v[1], &v[2], &op)
+    })?;
+    let shape = first.dims().to_vec();
+    let device = a.device();
+    let rest =
+        std::mem::take(&mut *op.rest.lock().map_err(|_| {
+            crate::Error::InvalidArgument(format!("{name}: a kernel thread panicked"))
+        })?);
+    let mut out = Vec::with_capacity(K);
+    out.push(first);
+    for s in rest {
+        let t = match s {
+            CpuStorage::F64(v) => Tensor::from_vec(v, shape.as_slice(), &candle_core::Device::Cpu)?,
+            CpuStorage::F32(v) => Tensor::from_vec(v, shape.as_slice(), &candle_core::Device::Cpu)?,
+            other => return Err(dtype_err(name, &other).into()),
+        };
+        out.push(t.to_device(device)?);
+    }
+    out.try_into()
+        .map_err(|_| crate::Error::InvalidArgument(format!("{name}: wrong output count")))
+}
+
+struct MultiEval<F, const K: usize> {
+    name: &'static str,
+    f: F,
+    /// Outputs 1..K of the last forward pass (output 0 is the op's result).
+    rest: std::sync::Mutex<Vec<CpuStorage>>,
+}
+
+impl<F, const K: usize> MultiEval<F, K>
+where
+    F: Kernel3<K>,
+{
+    fn run<T: Copy + Send + Sync + Default>(
+        &self,
+        a: &[T],
+        b: &[T],
+        c: &[T],
+        to: impl Fn(T) -> f64 + Copy + Send + Sync,
+        from: impl Fn(f64) -> T + Copy + Send + Sync,
+    ) -> candle_core::Result<Vec<Vec<T>>> {
+        let f = self.f;
+        let n = a.len();
+        let mut outs: Vec<Vec<T>> = Vec::with_capacity(K);
+        for _ in 0..K {
+            outs.push(alloc_buffer::<T>(self.name, n)?);
+        }
+        // These kernels cost tens of nanoseconds per element (several transcendental
+        // functions), so splitting pays from about a thousand elements on.
+        let threads = rayon::current_num_threads();
+        let chunk = if n >= PAR_MIN_HEAVY && threads > 1 {
+            n.div_ceil(threads).min(PAR_CHUNK)
+        } else {
+            n.max(1)
+        };
+        let mut parts: Vec<Vec<&mut [T]>> = (0..n.div_ceil(chunk))
+            .map(|_| Vec::with_capacity(K))
+            .collect();
+        for o in outs.iter_mut() {
+            for (ci, part) in o.chunks_mut(chunk).enumerate() {
+                parts[ci].push(part);
+            }
+        }
+        let run = |(ci, mut p): (usize, Vec<&mut [T]>)| {
+            let s = ci * chunk;
+            let m = p.first().map_or(0, |x| x.len());
+            multi_body(
+                f,
+                &a[s..s + m],
+                &b[s..s + m],
+                &c[s..s + m],
+                &mut p,
+                to,
+                from,
+            );
+        };
+        if parts.len() > 1 {
+            parts.into_par_iter().enumerate().for_each(run);
+        } else {
+            parts.into_iter().enumerate().for_each(run);
+        }
+        Ok(outs)
+    }
+}
+
+/// `outs[k][i] = f(a[i], b[i], c[i])[k]`, compiled for AVX2 and FMA where the CPU has
+/// both (the same arithmetic, so the same bits; `mul_add` becomes one instruction
+/// instead of a library call).
+#[inline(always)]
+fn multi_body<T: Copy, F, const K: usize>(
+    f: F,
+    a: &[T],
+    b: &[T],
+    c: &[T],
+    outs: &mut [&mut [T]],
+    to: impl Fn(T) -> f64 + Copy,
+    from: impl Fn(f64) -> T + Copy,
+) where
+    F: Kernel3<K>,
+{
+    #[inline(always)]
+    fn body<T: Copy, F, const K: usize>(
+        f: F,
+        a: &[T],
+        b: &[T],
+        c: &[T],
+        outs: &mut [&mut [T]],
+        to: impl Fn(T) -> f64 + Copy,
+        from: impl Fn(f64) -> T + Copy,
+    ) where
+        F: Kernel3<K>,
+    {
+        let n = a.len().min(b.len()).min(c.len());
+        if outs.len() != K || outs.iter().any(|o| o.len() < n) {
+            return;
+        }
+        let _ = f;
+        // Blocks of LANES elements evaluated into a local array, then written one output
+        // slice at a time (sequential stores instead of K interleaved streams).
+        const LANES: usize = 8;
+        let mut i = 0;
+        while i + LANES <= n {
+            let mut r = [[0.0f64; K]; LANES];
+            for (l, rl) in r.iter_mut().enumerate() {
+                *rl = F::eval(to(a[i + l]), to(b[i + l]), to(c[i + l]));
+            }
+            for (k, o) in outs.iter_mut().enumerate() {
+                for (l, rl) in r.iter().enumerate() {
+                    o[i + l] = from(rl[k]);
+                }
+            }
+            i += LANES;
+        }
+        for j in i..n {
+            let r = F::eval(to(a[j]), to(b[j]), to(c[j]));
+            for (k, o) in outs.iter_mut().enumerate() {
+                o[j] = from(r[k]);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if crate::rng::has_avx2() && has_fma() {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn wide<T: Copy, F, const K: usize>(
+            f: F,
+            a: &[T],
+            b: &[T],
+            c: &[T],
+            outs: &mut [&mut [T]],
+            to: impl Fn(T) -> f64 + Copy,
+            from: impl Fn(f64) -> T + Copy,
+        ) where
+            F: Kernel3<K>,
+        {
+            body(f, a, b, c, outs, to, from)
+        }
+        // SAFETY: AVX2 and FMA are present (checked at run time).
+        return unsafe { wide(f, a, b, c, outs, to, from) };
+    }
+    body(f, a, b, c, outs, to, from)
+}
+
+/// Whether the CPU has FMA (fused multiply-add gives the same bits as `mul_add`'s
+/// software path, which is correctly rounded too).
+#[cfg(target_arch = "x86_64")]
+fn has_fma() -> bool {
+    use std::sync::OnceLock;
+    static FMA: OnceLock<bool> = OnceLock::new();
+    *FMA.get_or_init(|| std::is_x86_feature_detected!("fma"))
+}
+
+impl<F, const K: usize> CustomOp3 for MultiEval<F, K>
+where
+    F: Kernel3<K>,
+{
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (shape, [l1, l2, l3]) = broadcast_layouts(self.name, [l1, l2, l3])?;
+        let mut outs: Vec<CpuStorage> = match gather3(self.name, [s1, s2, s3], [&l1, &l2, &l3])? {
+            Inputs3::F64(a, b, c) => self
+                .run(&a, &b, &c, |x| x, |x| x)?
+                .into_iter()
+                .map(CpuStorage::F64)
+                .collect(),
+            Inputs3::F32(a, b, c) => self
+                .run(&a, &b, &c, |x| x as f64, |x| x as f32)?
+                .into_iter()
+                .map(CpuStorage::F32)
+                .collect(),
+        };
+        let first = outs.remove(0);
+        *self
+            .rest
+            .lock()
+            .map_err(|_| candle_core::Error::Msg(format!("{}: poisoned", self.name)))? = outs;
+        Ok((first, shape))
+    }
+}
+
+/// The backward rule of a [`stored3`] node: (a, b, c, output gradient) → gradients of
+/// a, b, c at their own shapes.
+pub(crate) type StoredBwd = std::sync::Arc<
+    dyn Fn(
+            &Tensor,
+            &Tensor,
+            &Tensor,
+            &Tensor,
+        ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)>
+        + Send
+        + Sync,
+>;
+
+/// `value` (computed beforehand, e.g. by [`eval3_multi`]) as the output of a graph
+/// node with inputs `a, b, c` and backward rule `bwd` (which typically multiplies the
+/// output gradient by coefficients computed in the same pass as `value`).
+pub(crate) fn stored3(
+    name: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    value: &Tensor,
+    bwd: StoredBwd,
+) -> crate::Result<Tensor> {
+    let op = Stored {
+        name,
+        value: value.detach(),
+        bwd,
+    };
+    on_cpu(&[a, b, c], |v| v[0].apply_op3(&v[1], &v[2], op))
+}
+
+struct Stored {
+    name: &'static str,
+    value: Tensor,
+    bwd: StoredBwd,
+}
+
+impl CustomOp3 for Stored {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(
+        &self,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let v = self.value.to_device(&candle_core::Device::Cpu)?;
+        let (st, l) = v.storage_and_layout();
+        let out = match &*st {
+            candle_core::Storage::Cpu(CpuStorage::F64(d)) => {
+                CpuStorage::F64(gather(d, l).into_owned())
+            }
+            candle_core::Storage::Cpu(CpuStorage::F32(d)) => {
+                CpuStorage::F32(gather(d, l).into_owned())
+            }
+            _ => {
+                return Err(candle_core::Error::Msg(format!(
+                    "{}: stored value is not f32/f64 on the CPU",
+                    self.name
+                )))
+            }
+        };
+        Ok((out, l.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        c: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        (self.bwd)(a, b, c, g)
+    }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod property_harness;
+
 use candle_core::{DType, Device, Tensor};
 use serde_json::Value;
 
