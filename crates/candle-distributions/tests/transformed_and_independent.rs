@@ -280,3 +280,114 @@ fn exp_image_ends_are_finite_or_minus_infinity() -> Res<()> {
     assert_eq!(gs[0], 0.0);
     Ok(())
 }
+
+/// Independent's share of the property suite: random bases (Normal, Gamma, Beta, a
+/// TransformedDistribution), batch shapes of rank 0 to 3 with zero-size dimensions,
+/// every valid `reinterpreted_batch_ndims`, and hostile values (±∞, NaN, ±MAX, values
+/// outside the base's support). No method panics; `log_prob` and `entropy` are the
+/// base's summed over the reinterpreted dimensions, bit for bit, NaN where the base
+/// gives NaN; draws have the base's shapes; every error names Independent.
+#[test]
+fn independent_properties() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    let cases = std::env::var("CANDLE_DIST_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000u32);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        rng_seed: RngSeed::Fixed(0x1D3E),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let dims = prop::collection::vec(0usize..3, 0..4);
+    let pool = prop::sample::select(vec![
+        0.5f64,
+        2.0,
+        -1.0,
+        0.0,
+        1e300,
+        -1e300,
+        f64::MAX,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-320,
+    ]);
+    let strategy = (
+        dims,
+        0usize..4,
+        0usize..4,
+        any::<bool>(),
+        prop::collection::vec(pool, 1..8),
+    );
+    let compared = std::sync::atomic::AtomicUsize::new(0);
+    runner
+        .run(&strategy, |(shape, n_pick, kind, f64_, vals)| {
+            let dev = Device::Cpu;
+            let dt = if f64_ { DType::F64 } else { DType::F32 };
+            let numel: usize = shape.iter().product();
+            let ones = Tensor::ones(shape.as_slice(), dt, &dev).unwrap();
+            let base: Box<dyn Distribution> = match kind {
+                0 => Box::new(Normal::new(&ones, 2.0).unwrap()),
+                1 => Box::new(Gamma::new(&ones, 1.5).unwrap()),
+                2 => Box::new(Beta::new(&ones.affine(2.0, 0.0).unwrap(), 3.0).unwrap()),
+                _ => Box::new(
+                    TransformedDistribution::new(
+                        Box::new(Normal::new(&ones, 0.5).unwrap()),
+                        vec![Box::new(ExpTransform)],
+                    )
+                    .unwrap(),
+                ),
+            };
+            let n = n_pick.min(shape.len());
+            let d = Independent::new(base, n).unwrap();
+            let v: Vec<f64> = (0..numel).map(|i| vals[i % vals.len()]).collect();
+            let value = Tensor::from_vec(v, shape.as_slice(), &dev)
+                .unwrap()
+                .to_dtype(dt)
+                .unwrap();
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let named = |e: &Error| e.to_string().starts_with("Independent");
+                match (d.log_prob(&value), d.base().log_prob(&value)) {
+                    (Ok(lp), Ok(blp)) => {
+                        let want = if n == 0 {
+                            blp
+                        } else {
+                            let r = blp.rank();
+                            blp.sum((r - n..r).collect::<Vec<_>>()).unwrap()
+                        };
+                        assert_eq!(lp.dims(), want.dims());
+                        compared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let (a, b) = (host(&lp), host(&want));
+                        for (x, y) in a.iter().zip(&b) {
+                            assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
+                        }
+                    }
+                    (Err(e), Err(_)) => assert!(named(&e), "{e}"),
+                    (a, b) => panic!("log_prob disagrees with the base: {a:?} vs {b:?}"),
+                }
+                if let Ok(h) = d.entropy() {
+                    assert_eq!(h.dims(), d.batch_shape());
+                }
+                let mut rng = Generator::new(3);
+                match d.sample(&[2], &mut rng) {
+                    Ok(x) => assert_eq!(x.dims(), [&[2][..], &shape].concat().as_slice()),
+                    Err(e) => assert!(named(&e), "{e}"),
+                }
+                if let Err(e) = d.expand(&[0, 1]) {
+                    assert!(named(&e), "{e}");
+                }
+            }));
+            prop_assert!(run.is_ok(), "panic for shape {shape:?}, n {n}, kind {kind}");
+            Ok(())
+        })
+        .unwrap();
+    let compared = compared.into_inner();
+    eprintln!("Independent: {cases} cases, {compared} log_prob comparisons with the base");
+    assert!(
+        compared * 4 > cases as usize,
+        "too few comparisons: {compared}"
+    );
+}

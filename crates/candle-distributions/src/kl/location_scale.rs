@@ -90,25 +90,23 @@ fn scale_ratio_m1(sp: f64, sq: f64) -> f64 {
 /// ½ (r² − 1 − ln r²) + ½ (Δ/σq)², r = σp/σq; one logarithm per element, no
 /// cancellation near r = 1.
 fn normal_kl_scalar(d: f64, sp: f64, sq: f64) -> f64 {
-    let z = d / sq;
-    let r = sp / sq;
-    let breg = if r > f64::MIN_POSITIVE && r < f64::MAX {
-        scale_bregman(scale_ratio_m1(sp, sq))
-    } else {
-        // r² − 1 − 2 ln r with ln r from the scales: r² is 0 or +∞ here.
-        let l = sp.ln() - sq.ln();
-        r * r - 1.0 - 2.0 * l
-    };
+    let (z, _, breg) = normal_kl_parts(d, sp, sq);
     0.5 * (breg + z * z)
 }
 
-/// ∂/∂σp = (r² − 1)/σp and ∂/∂σq = −(r² − 1 + (Δ/σq)²)/σq, with r² − 1 = (r − 1)(r + 1)
-/// from the exact r − 1 (no transcendental function).
-fn normal_kl_dscales(d: f64, sp: f64, sq: f64) -> (f64, f64) {
-    let u = scale_ratio_m1(sp, sq);
-    let em = u * (u + 2.0);
+/// `(z, u, r² − 1 − ln r²)` with z = Δ/σq, u = r − 1, r = σp/σq.
+#[inline(always)]
+fn normal_kl_parts(d: f64, sp: f64, sq: f64) -> (f64, f64, f64) {
     let z = d / sq;
-    (em / sp, -(em + z * z) / sq)
+    let u = scale_ratio_m1(sp, sq);
+    let r = sp / sq;
+    let breg = if r > f64::MIN_POSITIVE && r < f64::MAX {
+        scale_bregman(u)
+    } else {
+        // r² − 1 − 2 ln r with ln r from the scales: r² is 0 or +∞ here.
+        r * r - 1.0 - 2.0 * (sp.ln() - sq.ln())
+    };
+    (z, u, breg)
 }
 
 /// The Normal KL and its three partial derivatives at one element, from one pass.
@@ -116,10 +114,14 @@ fn normal_kl_dscales(d: f64, sp: f64, sq: f64) -> (f64, f64) {
 struct NormalKlWithGrads;
 
 impl Kernel3<4> for NormalKlWithGrads {
+    /// The value of [`normal_kl_scalar`] and its gradients ∂/∂Δ = Δ/σq²,
+    /// ∂/∂σp = (r² − 1)/σp and ∂/∂σq = −(r² − 1 + (Δ/σq)²)/σq, with r² − 1 = u(u + 2)
+    /// from the exact u = r − 1 (no transcendental function beyond the value's).
     #[inline(always)]
     fn eval(d: f64, sp: f64, sq: f64) -> [f64; 4] {
-        let (gsp, gsq) = normal_kl_dscales(d, sp, sq);
-        [normal_kl_scalar(d, sp, sq), d / sq / sq, gsp, gsq]
+        let (z, u, breg) = normal_kl_parts(d, sp, sq);
+        let em = u * (u + 2.0);
+        [0.5 * (breg + z * z), z / sq, em / sp, -(em + z * z) / sq]
     }
 }
 
