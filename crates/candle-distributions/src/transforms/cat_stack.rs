@@ -32,6 +32,36 @@ fn max_event_dim(parts: &[Box<dyn Transform>]) -> usize {
         .unwrap_or(0)
 }
 
+/// Each part's log-det on its piece, summed down to the common event dimension.
+fn part_log_dets(
+    name: &str,
+    parts: &[Box<dyn Transform>],
+    xs: &[Tensor],
+    ys: &[Tensor],
+) -> Result<Vec<Tensor>> {
+    let e = max_event_dim(parts);
+    parts
+        .iter()
+        .zip(xs.iter().zip(ys))
+        .map(|(p, (a, b))| {
+            sum_rightmost_for(
+                name,
+                &p.log_abs_det_jacobian(a, b)?,
+                e - p.domain().event_dim(),
+            )
+        })
+        .collect()
+}
+
+/// The sum of the pieces' log-dets (where the pieces lie inside one event).
+fn sum_terms(name: &str, terms: Vec<Tensor>) -> Result<Tensor> {
+    let mut it = terms.into_iter();
+    let first = it
+        .next()
+        .ok_or_else(|| Error::InvalidArgument(format!("{name}: no transforms")))?;
+    it.try_fold(first, |a, b| a.broadcast_add(&b).map_err(Into::into))
+}
+
 /// Applies `transforms[i]` to the `i`-th piece of `lengths[i]` entries along `dim` and
 /// concatenates the results (torch's `CatTransform`):
 ///
@@ -161,11 +191,7 @@ impl CatTransform {
             let r = terms[0].rank() as isize;
             Ok(Tensor::cat(&terms, (r + pos) as usize)?)
         } else {
-            let mut it = terms.into_iter();
-            let first = it
-                .next()
-                .ok_or_else(|| Error::InvalidArgument("CatTransform: no transforms".to_string()))?;
-            it.try_fold(first, |a, b| a.broadcast_add(&b).map_err(Into::into))
+            sum_terms("CatTransform", terms)
         }
     }
 }
@@ -186,19 +212,7 @@ impl Transform for CatTransform {
     fn log_abs_det_jacobian(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         let (_, xs) = self.pieces(x)?;
         let (_, ys) = self.pieces(y)?;
-        let e = max_event_dim(&self.parts);
-        let terms = self
-            .parts
-            .iter()
-            .zip(xs.iter().zip(&ys))
-            .map(|(p, (a, b))| {
-                sum_rightmost_for(
-                    self.name(),
-                    &p.log_abs_det_jacobian(a, b)?,
-                    e - p.domain().event_dim(),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let terms = part_log_dets(self.name(), &self.parts, &xs, &ys)?;
         self.combine(x, terms)
     }
 
@@ -367,11 +381,7 @@ impl StackTransform {
         if d + e < x.rank() {
             Ok(Tensor::stack(&terms, d)?)
         } else {
-            let mut it = terms.into_iter();
-            let first = it.next().ok_or_else(|| {
-                Error::InvalidArgument("StackTransform: no transforms".to_string())
-            })?;
-            it.try_fold(first, |a, b| a.broadcast_add(&b).map_err(Into::into))
+            sum_terms("StackTransform", terms)
         }
     }
 }
@@ -392,19 +402,7 @@ impl Transform for StackTransform {
     fn log_abs_det_jacobian(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         let (d, xs) = self.slices(x)?;
         let (_, ys) = self.slices(y)?;
-        let e = max_event_dim(&self.parts);
-        let terms = self
-            .parts
-            .iter()
-            .zip(xs.iter().zip(&ys))
-            .map(|(p, (a, b))| {
-                sum_rightmost_for(
-                    self.name(),
-                    &p.log_abs_det_jacobian(a, b)?,
-                    e - p.domain().event_dim(),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let terms = part_log_dets(self.name(), &self.parts, &xs, &ys)?;
         self.combine(x, d, terms)
     }
 
