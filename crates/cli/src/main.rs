@@ -67,6 +67,7 @@ mod output;
 mod plot;
 mod sample;
 mod stats;
+mod transform;
 
 /// Probability distributions with differentiable sampling, from the command line.
 #[derive(Parser, Debug)]
@@ -89,6 +90,9 @@ pub enum Command {
     /// KL(P ‖ Q) in closed form, and by Monte Carlo with --mc N (parameters of each
     /// side with --p-param / --q-param NAME=VALUE).
     Kl(kl::KlArgs),
+    /// Apply a transform (or its inverse) to a point: the image, log|det J| and the
+    /// round trip.
+    Transform(transform::TransformArgs),
     /// Time the main workloads (throughput table).
     Bench(bench::BenchArgs),
 }
@@ -159,6 +163,7 @@ fn main() -> ExitCode {
         Command::Sample(a) => sample::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Kl(a) => kl::run(a),
+        Command::Transform(a) => transform::run(a),
         Command::Bench(a) => bench::run(a),
     };
     match result {

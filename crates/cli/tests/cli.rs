@@ -721,3 +721,54 @@ fn kl_of_simplex_families() {
     let (est, se): (f64, f64) = (r[2].parse().unwrap(), r[4].parse().unwrap());
     assert!(se > 0.0 && (est - want).abs() < 4.0 * se, "{out}");
 }
+
+/// The numbers between the brackets of the row that starts with `label`.
+fn bracketed(stdout: &str, label: &str) -> Vec<f64> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no row {label:?} in:\n{stdout}"));
+    let inner = &line[line.find('[').unwrap() + 1..line.rfind(']').unwrap()];
+    inner.split(", ").map(|v| v.parse().unwrap()).collect()
+}
+
+/// `transform`: the image, log|det J| and round trip of a point, against closed forms
+/// (exp: y = e^x, log-det x; stick-breaking: a simplex point whose inverse is the
+/// input; affine inverse: (y − loc)/scale, log-det −ln|scale|); errors are one line.
+#[test]
+fn transform_applies_maps_and_their_inverses() {
+    let (code, out, err) = run_words("transform exp --value 1.5 --digits full");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(bracketed(&out, "y = f(x)"), vec![1.5f64.exp()]);
+    let ladj: f64 = row(&out, "log|det")[2].parse().unwrap();
+    assert_eq!(ladj, 1.5);
+    let (code, out, err) = run_words("transform stick-breaking --value 0.5,-1,2 --digits full");
+    assert_eq!(code, 0, "{err}");
+    let y = bracketed(&out, "y = f(x)");
+    assert_eq!(y.len(), 4);
+    assert!((y.iter().sum::<f64>() - 1.0).abs() < 1e-15 && y.iter().all(|v| *v > 0.0));
+    let back = bracketed(&out, "f⁻¹(y)");
+    for (b, x) in back.iter().zip([0.5, -1.0, 2.0]) {
+        assert!((b - x).abs() < 1e-12, "{out}");
+    }
+    let (code, out, err) =
+        run_words("transform affine -p loc=1 -p scale=-2 --value 3 --inverse --digits full");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("AffineTransform (inverse)"), "{out}");
+    assert_eq!(bracketed(&out, "y = f(x)"), vec![-1.0]);
+    let ladj: f64 = row(&out, "log|det")[2].parse().unwrap();
+    assert!((ladj + 2f64.ln()).abs() < 1e-15);
+    for (args, needle) in [
+        ("transform nope --value 1", "unknown transform"),
+        ("transform power --value 2", "missing parameter `exponent`"),
+        ("transform lowercholesky --value 1,2,3", "D×D"),
+        ("transform exp -p loc=1 --value 1", "unknown parameter"),
+    ] {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 2, "{args}");
+        assert!(
+            out.is_empty() && err.lines().count() == 1 && err.contains(needle),
+            "{err}"
+        );
+    }
+}
