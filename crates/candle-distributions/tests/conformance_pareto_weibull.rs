@@ -608,3 +608,32 @@ fn icdf_gradient_is_the_reciprocal_density() {
         }
     });
 }
+
+/// Weibull(λ = 1e-300, k = 1e8) with λ broadcast over values on both sides of λ: the
+/// per-value terms k·expm1(u)/λ of ∂log p/∂λ overflow to +∞ and −∞; their sum is
+/// taken with 1/λ outside it, so the gradient is +∞ (the true total's sign), not NaN
+/// (the 1e6-case property run's class: seed 10059319690293143606).
+#[test]
+fn weibull_scale_gradient_over_values_on_both_sides_of_a_tiny_scale(
+) -> Result<(), Box<dyn std::error::Error>> {
+    use candle_core::{Device, Tensor, Var};
+    use candle_distributions::{Distribution, Weibull};
+    let dev = Device::Cpu;
+    let lambda = Var::new(&[[1e-300f64]], &dev)?;
+    let d = Weibull::new(&lambda, 1e8f64)?;
+    let x = Tensor::new(
+        &[0.5e-300, 0.25e-300, 0.1e-300, 1e-300, 1e-300 * (1.0 + 7e-6)],
+        &dev,
+    )?;
+    let lp = d.log_prob(&x)?;
+    let v = lp.flatten_all()?.to_vec1::<f64>()?;
+    assert!(v.iter().all(|x| !x.is_nan()), "{v:?}");
+    let g = lp.sum_all()?.backward()?;
+    let gl = g
+        .get(&lambda)
+        .ok_or("no gradient")?
+        .flatten_all()?
+        .to_vec1::<f64>()?;
+    assert_eq!(gl, vec![f64::INFINITY]);
+    Ok(())
+}

@@ -5,7 +5,9 @@ use crate::continuous::pareto::{draw_range, log_ratio, scale_power, scaled_exp};
 use crate::distribution::{params_methods, Distribution, Params};
 use crate::error::Result;
 use crate::rng::Generator;
-use crate::special::kernel::{apply1, Map1};
+use crate::special::kernel::{
+    apply1, apply3_reducing, sum_ratio_to, sum_to, unbroadcast, Map1, Map3,
+};
 use crate::special::{self, scalar::EULER_GAMMA};
 use candle_core::{DType, Tensor};
 
@@ -127,37 +129,51 @@ fn filled(like: &Tensor, v: f64) -> Result<Tensor> {
 /// t = ln(x/λ), u = kt; 0 where the density is −∞ or the upstream gradient is 0.
 fn log_density(x: &Tensor, lambda: &Tensor, k: &Tensor) -> Result<Tensor> {
     type Grads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+    // The inputs keep their own shapes ([`apply3_reducing`]): the rule sums each
+    // gradient to its input's shape itself, with 1/λ taken out of the sum over values
+    // (`sum_ratio_to`), so a tiny λ broadcast over values whose terms k·expm1(u)/λ
+    // overflow to +∞ and −∞ gives the true total, not ∞ − ∞.
     fn bwd(
-        x: &Tensor,
-        lambda: &Tensor,
-        k: &Tensor,
+        x0: &Tensor,
+        lambda0: &Tensor,
+        k0: &Tensor,
         res: &Tensor,
         g: &Tensor,
     ) -> candle_core::Result<Grads> {
+        let full = g.dims();
+        let (x, lambda, k) = (
+            x0.broadcast_as(full)?,
+            lambda0.broadcast_as(full)?,
+            k0.broadcast_as(full)?,
+        );
         let t = log_ratio(&x.detach(), &lambda.detach())?;
         let u = (k.detach() * &t)?;
         let em = special::expm1(&u)?;
         let keep = res.gt(f64::NEG_INFINITY)?.minimum(&g.ne(0.0)?)?;
         let zero = g.zeros_like()?;
         let apply = |d: Tensor| keep.where_cond(&(g * d)?, &zero);
-        let k_em = (k * &em)?;
+        let k_em = (&k * &em)?;
         // 1 + k·expm1(u) = (1 − k) + k·e^u: each form from the one whose terms are
         // smaller (the first cancels for u ≪ 0 at k ≈ 1, the second for u ≈ 0).
         let a = (&k_em + 1.0)?;
-        let k_eu = (k * u.exp()?)?;
-        let b = ((1.0 - k)? + &k_eu)?;
+        let k_eu = (&k * u.exp()?)?;
+        let b = ((1.0 - &k)? + &k_eu)?;
         let mag_a = (k_em.abs()? + 1.0)?;
-        let mag_b = ((1.0 - k)?.abs()? + &k_eu)?;
-        let dx = apply((mag_a.le(&mag_b)?.where_cond(&a, &b)? / x)?.neg()?)?;
-        let dl = apply((&k_em / lambda)?)?;
+        let mag_b = ((1.0 - &k)?.abs()? + &k_eu)?;
+        let dx = apply((mag_a.le(&mag_b)?.where_cond(&a, &b)? / &x)?.neg()?)?;
+        let dl = sum_ratio_to(&apply(k_em.clone())?, lambda0, lambda0.dims())?;
         let dk = apply((k.recip()? - (&t * &em)?)?)?;
-        Ok((Some(dx), Some(dl), Some(dk)))
+        Ok((
+            Some(sum_to(&dx, x0.dims())?),
+            Some(dl),
+            Some(sum_to(&dk, k0.dims())?),
+        ))
     }
-    crate::special::kernel::apply3(
+    apply3_reducing(
         x,
-        lambda,
-        k,
-        crate::special::kernel::Map3 {
+        &unbroadcast(lambda)?,
+        &unbroadcast(k)?,
+        Map3 {
             name: "weibull_log_density",
             f: log_density_scalar,
             f32: log_density_scalar,
