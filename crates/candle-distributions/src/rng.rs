@@ -360,6 +360,150 @@ impl Generator {
     }
 }
 
+impl Generator {
+    /// Integers drawn uniformly from `low..high` (high exclusive), as an `i64` tensor of
+    /// `shape` (torch's `randint`), for minibatch indices and replay buffers.
+    ///
+    /// Element `i` is a pure function of (seed, draw index, i), as in every bulk draw:
+    /// it takes the 64-bit word pair `i % 2` of block `i / 2` and maps it to the range by
+    /// Lemire's multiply-shift with rejection ("Fast random integer generation in an
+    /// interval", ACM TOMACS 2019), so every integer is exactly equally likely; a
+    /// rejected element (probability below (high − low)/2⁶⁴) redraws from its own
+    /// element stream, leaving its neighbours untouched.
+    ///
+    /// ```
+    /// use candle_distributions::Generator;
+    /// use candle_core::Device;
+    /// let mut g = Generator::new(7);
+    /// let idx = g.randint(-3, 5, &[1000], &Device::Cpu)?.to_vec1::<i64>()?;
+    /// assert!(idx.iter().all(|&k| (-3..5).contains(&k)));
+    /// # Ok::<(), candle_distributions::Error>(())
+    /// ```
+    pub fn randint(&mut self, low: i64, high: i64, shape: &[usize], device: &Device) -> Result<Tensor> {
+        if low >= high {
+            return Err(Error::InvalidArgument(format!(
+                "Generator::randint: need low < high, found low = {low}, high = {high}"
+            )));
+        }
+        let context = "Generator::randint";
+        let n = crate::distribution::checked_numel(context, shape)?;
+        let range = high.wrapping_sub(low) as u64;
+        let mut v = crate::special::kernel::alloc_buffer::<i64>(context, n)?;
+        let d = self.next_draw();
+        Draw::for_chunks(&mut v, CHUNK, |start, part| {
+            let blocks = d.blocks(start / 2, part.len().div_ceil(2));
+            for (j, o) in part.iter_mut().enumerate() {
+                let blk = &blocks[j / 2];
+                let h = (j % 2) * 2;
+                let word = blk[h] as u64 | ((blk[h + 1] as u64) << 32);
+                let k = bounded(word, range, || d.element_stream((start + j) as u64));
+                *o = low.wrapping_add(k as i64);
+            }
+        });
+        Ok(Tensor::from_vec(v, shape, &Device::Cpu)?.to_device(device)?)
+    }
+
+    /// 0/1 draws with `P(1) = probs`, elementwise, in the dtype and shape of `probs`
+    /// (torch's `torch.bernoulli`). Each element compares a 53-bit uniform with its
+    /// probability (computed in f64 also for f32 probabilities), so probabilities down
+    /// to 1e-16 keep their rate. `probs` must lie in [0, 1]: anything else, NaN
+    /// included, is an error naming the first offending element.
+    ///
+    /// ```
+    /// use candle_distributions::Generator;
+    /// use candle_core::{Device, Tensor};
+    /// let mut g = Generator::new(1);
+    /// let p = Tensor::new(&[0.0f32, 1.0, 0.5], &Device::Cpu)?;
+    /// let x = g.bernoulli(&p)?.to_vec1::<f32>()?;
+    /// assert_eq!((x[0], x[1]), (0.0, 1.0));
+    /// # Ok::<(), candle_distributions::Error>(())
+    /// ```
+    pub fn bernoulli(&mut self, probs: &Tensor) -> Result<Tensor> {
+        let context = "Generator::bernoulli";
+        let dtype = probs.dtype();
+        if !matches!(dtype, DType::F32 | DType::F64) {
+            return Err(Error::DType {
+                context: context.into(),
+                dtype,
+            });
+        }
+        let p = crate::constraints::host_f64(probs)?;
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        if let Some((i, &x)) = p.iter().enumerate().find(|(_, &x)| !(0.0..=1.0).contains(&x)) {
+            return Err(Error::InvalidArgument(format!(
+                "Generator::bernoulli: `probs` must lie in [0, 1], found {x} at index {i}"
+            )));
+        }
+        let mut v = crate::special::kernel::alloc_buffer::<f64>(context, p.len())?;
+        self.next_draw().fill_uniform_f64(&mut v);
+        for (u, &q) in v.iter_mut().zip(&p) {
+            *u = if *u < q { 1.0 } else { 0.0 };
+        }
+        let t = Tensor::from_vec(v, probs.dims(), &Device::Cpu)?.to_dtype(dtype)?;
+        Ok(t.to_device(probs.device())?)
+    }
+
+    /// A uniformly random permutation of `0..n` as an `i64` tensor (torch's
+    /// `randperm`): Fisher–Yates shuffling driven by one element stream of a fresh
+    /// draw, with unbiased bounded integers (Lemire), so every permutation is equally
+    /// likely and the result depends only on the seed and the draw index.
+    ///
+    /// ```
+    /// use candle_distributions::Generator;
+    /// use candle_core::Device;
+    /// let mut g = Generator::new(3);
+    /// let mut p = g.permutation(10, &Device::Cpu)?.to_vec1::<i64>()?;
+    /// p.sort();
+    /// assert_eq!(p, (0..10).collect::<Vec<i64>>());
+    /// # Ok::<(), candle_distributions::Error>(())
+    /// ```
+    pub fn permutation(&mut self, n: usize, device: &Device) -> Result<Tensor> {
+        let context = "Generator::permutation";
+        if n as u64 > i64::MAX as u64 {
+            return Err(Error::shape(context, format!("n = {n} exceeds i64::MAX")));
+        }
+        let mut v = crate::special::kernel::alloc_buffer::<i64>(context, n)?;
+        for (i, o) in v.iter_mut().enumerate() {
+            *o = i as i64;
+        }
+        let d = self.next_draw();
+        let mut stream = d.element_stream(0);
+        for i in (1..n).rev() {
+            let word = stream.next_u64();
+            let j = bounded_with(word, i as u64 + 1, &mut stream);
+            v.swap(i, j as usize);
+        }
+        Ok(Tensor::from_vec(v, &[n], &Device::Cpu)?.to_device(device)?)
+    }
+}
+
+/// Maps the 64-bit word `word` to `0..range` (range ≥ 1) with exactly equal
+/// probabilities: Lemire's multiply-shift, rejecting the low products that would bias
+/// it (each try is rejected with probability below 1/2, so the capped loop ends by its
+/// bound with probability below 2⁻¹⁰⁰⁰); `stream` is only made on a rejection.
+#[inline]
+fn bounded(word: u64, range: u64, stream: impl FnOnce() -> ElementStream) -> u64 {
+    let m = (word as u128) * (range as u128);
+    if (m as u64) >= range {
+        return (m >> 64) as u64;
+    }
+    bounded_with(word, range, &mut stream())
+}
+
+/// [`bounded`] with further words from `stream`.
+fn bounded_with(word: u64, range: u64, stream: &mut ElementStream) -> u64 {
+    let mut m = (word as u128) * (range as u128);
+    if (m as u64) < range {
+        let threshold = range.wrapping_neg() % range;
+        let mut tries = 0;
+        while (m as u64) < threshold && tries < 1000 {
+            m = (stream.next_u64() as u128) * (range as u128);
+            tries += 1;
+        }
+    }
+    (m >> 64) as u64
+}
+
 impl Default for Generator {
     fn default() -> Self {
         Generator::new(0)

@@ -125,3 +125,40 @@ pub fn nums(v: &Value) -> Vec<f64> {
         .map(num)
         .collect()
 }
+
+/// Pearson's chi-square goodness-of-fit test of observed counts against expected counts
+/// (same length; the expected counts sum to the number of draws). Cells are pooled, in
+/// order, until each pooled cell expects at least 5 draws (the usual validity rule), a
+/// remainder joining the last cell. Returns (statistic, degrees of freedom, p-value),
+/// the p-value from the regularized upper incomplete gamma Q(df/2, χ²/2).
+pub fn chi_square(observed: &[f64], expected: &[f64]) -> (f64, usize, f64) {
+    assert_eq!(observed.len(), expected.len(), "chi_square: lengths differ");
+    let mut cells: Vec<(f64, f64)> = vec![];
+    let (mut o, mut e) = (0.0, 0.0);
+    for (&oi, &ei) in observed.iter().zip(expected) {
+        o += oi;
+        e += ei;
+        if e >= 5.0 {
+            cells.push((o, e));
+            o = 0.0;
+            e = 0.0;
+        }
+    }
+    if e > 0.0 || o > 0.0 {
+        match cells.last_mut() {
+            Some(last) => {
+                last.0 += o;
+                last.1 += e;
+            }
+            None => cells.push((o, e)),
+        }
+    }
+    let stat: f64 = cells.iter().map(|(o, e)| (o - e) * (o - e) / e).sum();
+    let df = cells.len().saturating_sub(1);
+    let p = if df == 0 {
+        1.0
+    } else {
+        candle_distributions::special::gamma::gammainc_q(df as f64 / 2.0, stat / 2.0)
+    };
+    (stat, df, p)
+}
