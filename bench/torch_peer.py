@@ -16,7 +16,7 @@ import sys
 import time
 
 import torch
-from torch.distributions import Beta, Dirichlet, Distribution, Gamma, Normal
+from torch.distributions import Bernoulli, Beta, Categorical, Dirichlet, Distribution, Gamma, Normal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from merge import fmt_us  # noqa: E402  (one formatter for both tables)
@@ -162,6 +162,37 @@ def implicit_rsample_backward(kind, n):
     return f"{kind}_rsample_backward/{label}", setup
 
 
+def categorical_logits_sample_log_prob(rows, classes):
+    """Categorical(logits) over `classes` for `rows` states: build, sample, log_prob."""
+
+    def setup():
+        gen = torch.Generator().manual_seed(0)
+        logits = torch.randn(rows, classes, generator=gen)
+
+        def step():
+            d = Categorical(logits=logits)
+            d.log_prob(d.sample())
+
+        return step
+
+    return f"categorical_logits_sample_log_prob/{size_label(rows)}x{classes}", setup
+
+
+def bernoulli_logits_sample(n):
+    """Bernoulli(logits) over n seed-0 normals: build, sample."""
+
+    def setup():
+        gen = torch.Generator().manual_seed(0)
+        logits = torch.randn(n, generator=gen)
+
+        def step():
+            Bernoulli(logits=logits).sample()
+
+        return step
+
+    return f"bernoulli_logits_sample/{size_label(n)}", setup
+
+
 def workloads():
     return (
         [rsample_logprob_backward(n) for n in (100, 10_000, 1_000_000)]
@@ -169,6 +200,8 @@ def workloads():
         + [kl_normal_normal_backward(1_000_000)]
         + [log_prob(n) for n in (10_000, 1_000_000)]
         + [implicit_rsample_backward(k, 1_000_000) for k in ("gamma", "beta", "dirichlet")]
+        + [categorical_logits_sample_log_prob(100_000, 10)]
+        + [bernoulli_logits_sample(1_000_000)]
         + [standard_normal_fill(10_000_000)]
     )
 

@@ -51,9 +51,27 @@ pub enum Constraint {
     PositiveInteger,
     /// Non-negative vectors summing to 1 over the last dimension.
     Simplex,
+    /// One-hot vectors over the last dimension: entries 0 or 1, exactly one 1 (the
+    /// support of `OneHotCategorical`; torch's `one_hot`).
+    OneHot,
+    /// Vectors of non-negative integers over the last dimension whose sum is at most
+    /// `upper_bound` (the support of `Multinomial(total_count = upper_bound)`; torch's
+    /// `multinomial`, which also accepts sums below the bound).
+    Multinomial {
+        /// The largest admissible sum.
+        upper_bound: u64,
+    },
     /// low ≤ x ≤ high with bounds that are tensors (broadcast against x), such as the
     /// support of `Uniform(low, high)`.
     DependentInterval {
+        /// Lower bound.
+        low: Tensor,
+        /// Upper bound.
+        high: Tensor,
+    },
+    /// Integers in low..=high with bounds that are tensors (broadcast against x), such as
+    /// the support of `Binomial(total_count)` with a total count per batch element.
+    DependentIntegerInterval {
         /// Lower bound.
         low: Tensor,
         /// Upper bound.
@@ -114,6 +132,9 @@ impl Constraint {
         matches!(
             self,
             Constraint::Boolean
+                | Constraint::OneHot
+                | Constraint::Multinomial { .. }
+                | Constraint::DependentIntegerInterval { .. }
                 | Constraint::IntegerInterval(..)
                 | Constraint::NonNegativeInteger
                 | Constraint::PositiveInteger
@@ -123,7 +144,10 @@ impl Constraint {
     /// Number of rightmost dimensions that form one event of the set.
     pub fn event_dim(&self) -> usize {
         match self {
-            Constraint::Simplex | Constraint::RealVector => 1,
+            Constraint::Simplex
+            | Constraint::RealVector
+            | Constraint::OneHot
+            | Constraint::Multinomial { .. } => 1,
             Constraint::Independent {
                 base,
                 reinterpreted_batch_ndims,
@@ -199,12 +223,38 @@ impl Constraint {
                 }
                 found
             }
-            Constraint::DependentInterval { low, high } => {
+            Constraint::OneHot | Constraint::Multinomial { .. } => {
+                let k = value.dims().last().copied().unwrap_or(1).max(1);
+                let mut found = None;
+                for (e, ev) in v.chunks(k).enumerate() {
+                    let entry_ok = |x: f64| match self {
+                        Constraint::OneHot => x == 0.0 || x == 1.0,
+                        _ => int(x) && x >= 0.0,
+                    };
+                    if let Some(j) = ev.iter().position(|&x| !entry_ok(x)) {
+                        found = Some((e * k + j, ev[j]));
+                        break;
+                    }
+                    let s: f64 = ev.iter().sum();
+                    let sum_ok = match self {
+                        Constraint::Multinomial { upper_bound } => s <= *upper_bound as f64,
+                        _ => s == 1.0,
+                    };
+                    if !sum_ok {
+                        found = Some((e * k, ev[0]));
+                        break;
+                    }
+                }
+                found
+            }
+            Constraint::DependentInterval { low, high }
+            | Constraint::DependentIntegerInterval { low, high } => {
+                let integral = matches!(self, Constraint::DependentIntegerInterval { .. });
                 let lo = host_f64(&low.broadcast_as(value.shape())?)?;
                 let hi = host_f64(&high.broadcast_as(value.shape())?)?;
                 v.iter()
                     .enumerate()
-                    .position(|(i, &x)| !(x >= lo[i] && x <= hi[i]))
+                    .position(|(i, &x)| !(x >= lo[i] && x <= hi[i] && (!integral || int(x))))
                     .map(|i| (i, v[i]))
             }
             Constraint::DependentGreaterThanEq { low } => {
@@ -246,7 +296,15 @@ impl fmt::Display for Constraint {
             Constraint::NonNegativeInteger => write!(f, "non-negative integer"),
             Constraint::PositiveInteger => write!(f, "positive integer"),
             Constraint::Simplex => write!(f, "simplex (x >= 0, sum over last dim = 1)"),
+            Constraint::OneHot => write!(f, "one-hot (entries 0 or 1, exactly one 1 over the last dim)"),
+            Constraint::Multinomial { upper_bound } => write!(
+                f,
+                "multinomial counts (non-negative integers, sum over last dim <= {upper_bound})"
+            ),
             Constraint::DependentInterval { .. } => write!(f, "interval [low, high]"),
+            Constraint::DependentIntegerInterval { .. } => {
+                write!(f, "integer interval {{low, ..., high}}")
+            }
             Constraint::DependentGreaterThanEq { .. } => write!(f, "greater than or equal to low"),
             Constraint::Independent {
                 base,

@@ -650,9 +650,32 @@ pub(crate) fn broadcast_to(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
 /// The `Distribution` methods that every [`Params`]-based univariate family writes the
 /// same way (batch shape, no event shape, device, dtype, rsample available, validation
 /// flag, `as_any`), for an `impl Distribution` block: `params_methods!(p);` names the
-/// field that holds the `Params`.
+/// field that holds the `Params`. A discrete family writes
+/// `params_methods!(discrete p, "RelaxedBernoulli")` instead: the same methods and
+/// `name` (the file's `NAME`), but no `rsample` (its error,
+/// [`no_rsample`](crate::discrete::no_rsample), names the alternatives given, `""` for
+/// none).
 macro_rules! params_methods {
     ($field:ident) => {
+        $crate::distribution::params_methods!(@shared $field);
+        fn has_rsample(&self) -> bool {
+            true
+        }
+    };
+    (discrete $field:ident, $alternatives:expr) => {
+        $crate::distribution::params_methods!(@shared $field);
+        fn name(&self) -> &'static str {
+            NAME
+        }
+        fn rsample(
+            &self,
+            _sample_shape: &[usize],
+            _rng: &mut $crate::Generator,
+        ) -> $crate::Result<candle_core::Tensor> {
+            Err($crate::discrete::no_rsample(NAME, $alternatives))
+        }
+    };
+    (@shared $field:ident) => {
         fn batch_shape(&self) -> &[usize] {
             self.$field.batch_shape()
         }
@@ -664,9 +687,6 @@ macro_rules! params_methods {
         }
         fn dtype(&self) -> candle_core::DType {
             self.$field.dtype()
-        }
-        fn has_rsample(&self) -> bool {
-            true
         }
         fn validate_args(&self) -> bool {
             self.$field.validate()

@@ -42,8 +42,10 @@
 
 pub mod constraints;
 pub mod continuous;
+pub mod discrete;
 pub mod distribution;
 pub mod error;
+pub mod estimators;
 pub mod kl;
 pub mod multivariate;
 pub mod rng;
@@ -62,6 +64,7 @@ pub use continuous::{
     Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, Normal, Pareto,
     StudentT, TanhNormal, TruncatedNormal, Uniform, VonMises, Weibull,
 };
+pub use discrete::*;
 pub use distribution::{default_validate_args, set_default_validate_args, Distribution};
 pub use error::{Error, Result};
 pub use kl::{kl_divergence, kl_divergence_mc};
@@ -72,7 +75,11 @@ pub use transforms::{biject_to, transform_to};
 /// The common imports: `use candle_distributions::prelude::*;`.
 pub mod prelude {
     pub use crate::continuous::*;
+    pub use crate::discrete::*;
     pub use crate::distribution::{set_default_validate_args, Distribution};
+    pub use crate::estimators::{
+        gumbel_softmax, score_function_surrogate, Baseline, LeaveOneOut, MovingAverage,
+    };
     pub use crate::kl::{kl_divergence, kl_divergence_mc};
     pub use crate::multivariate::*;
     pub use crate::rng::Generator;

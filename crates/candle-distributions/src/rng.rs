@@ -379,7 +379,13 @@ impl Generator {
     /// assert!(idx.iter().all(|&k| (-3..5).contains(&k)));
     /// # Ok::<(), candle_distributions::Error>(())
     /// ```
-    pub fn randint(&mut self, low: i64, high: i64, shape: &[usize], device: &Device) -> Result<Tensor> {
+    pub fn randint(
+        &mut self,
+        low: i64,
+        high: i64,
+        shape: &[usize],
+        device: &Device,
+    ) -> Result<Tensor> {
         if low >= high {
             return Err(Error::InvalidArgument(format!(
                 "Generator::randint: need low < high, found low = {low}, high = {high}"
@@ -429,7 +435,11 @@ impl Generator {
         }
         let p = crate::constraints::host_f64(probs)?;
         #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        if let Some((i, &x)) = p.iter().enumerate().find(|(_, &x)| !(0.0..=1.0).contains(&x)) {
+        if let Some((i, &x)) = p
+            .iter()
+            .enumerate()
+            .find(|(_, &x)| !(0.0..=1.0).contains(&x))
+        {
             return Err(Error::InvalidArgument(format!(
                 "Generator::bernoulli: `probs` must lie in [0, 1], found {x} at index {i}"
             )));

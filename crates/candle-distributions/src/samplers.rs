@@ -10,6 +10,8 @@ use crate::rng::{Draw, ElementStream};
 use crate::special::kernel::par_fill;
 use crate::special::scalar::clamp_total;
 
+pub mod counts;
+
 /// `out[i] = f(i, stream_i)` for `n` elements in parallel, each with its own stream.
 pub(crate) fn per_element<U: Send + Default + Clone>(
     draw: Draw,

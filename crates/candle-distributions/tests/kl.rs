@@ -12,45 +12,18 @@ use candle_distributions::transforms::{
     AffineTransform, ExpTransform, Independent, Transform, TransformedDistribution,
 };
 use candle_distributions::{kl_divergence, Error};
-use common::{host, num, quote_numbers};
+use common::{host, num, read_reference, ref_params, RefParam};
 use serde_json::Value;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../reference/kl.json");
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(PATH).unwrap();
-    serde_json::from_str(&quote_numbers(&text)).unwrap()
-}
-
-/// One parameter of a reference case: its torch name and value(s).
-struct Param {
-    name: String,
-    values: Vec<f64>,
-    vector: bool,
-}
-
-fn params(v: &Value) -> Vec<Param> {
-    v.as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, x)| match x.as_array() {
-            Some(a) => Param {
-                name: k.clone(),
-                values: a.iter().map(num).collect(),
-                vector: true,
-            },
-            None => Param {
-                name: k.clone(),
-                values: vec![num(x)],
-                vector: false,
-            },
-        })
-        .collect()
+    read_reference(PATH)
 }
 
 /// The distribution `name` with its parameters as `Var`s of `dtype` (returned in the
 /// order of `ps`, for gradients).
-fn build(name: &str, ps: &[Param], dtype: DType) -> (Box<dyn Distribution>, Vec<Var>) {
+fn build(name: &str, ps: &[RefParam], dtype: DType) -> (Box<dyn Distribution>, Vec<Var>) {
     let dev = Device::Cpu;
     let vars: Vec<Var> = ps
         .iter()
@@ -113,7 +86,7 @@ fn finite_pairs_match_reference_in_f64() {
     let mut failures = vec![];
     for c in cases {
         let (pn, qn) = (c["p"].as_str().unwrap(), c["q"].as_str().unwrap());
-        let (pp, qp) = (params(&c["p_params"]), params(&c["q_params"]));
+        let (pp, qp) = (ref_params(&c["p_params"]), ref_params(&c["q_params"]));
         let (p, pv) = build(pn, &pp, DType::F64);
         let (q, qv) = build(qn, &qp, DType::F64);
         let kl = kl_divergence(p.as_ref(), q.as_ref()).unwrap();
@@ -183,8 +156,8 @@ fn finite_pairs_match_reference_in_f32() {
     let mut worst = 0.0f64;
     for c in r["pairs"].as_array().unwrap() {
         let (pn, qn) = (c["p"].as_str().unwrap(), c["q"].as_str().unwrap());
-        let (p, _) = build(pn, &params(&c["p_params"]), DType::F32);
-        let (q, _) = build(qn, &params(&c["q_params"]), DType::F32);
+        let (p, _) = build(pn, &ref_params(&c["p_params"]), DType::F32);
+        let (q, _) = build(qn, &ref_params(&c["q_params"]), DType::F32);
         let kl = kl_divergence(p.as_ref(), q.as_ref()).unwrap();
         assert_eq!(kl.dtype(), DType::F32);
         let got = kl.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap();
@@ -212,8 +185,8 @@ fn infinite_pairs_are_infinite() {
     for c in cases {
         let (pn, qn) = (c["p"].as_str().unwrap(), c["q"].as_str().unwrap());
         for dtype in [DType::F64, DType::F32] {
-            let (p, pv) = build(pn, &params(&c["p_params"]), dtype);
-            let (q, qv) = build(qn, &params(&c["q_params"]), dtype);
+            let (p, pv) = build(pn, &ref_params(&c["p_params"]), dtype);
+            let (q, qv) = build(qn, &ref_params(&c["q_params"]), dtype);
             let kl = kl_divergence(p.as_ref(), q.as_ref()).unwrap();
             let v = host(&kl)[0];
             assert!(
@@ -480,11 +453,12 @@ fn extreme_parameters_give_no_nan() {
     for c in r["pairs"].as_array().unwrap() {
         let (pn, qn) = (c["p"].as_str().unwrap(), c["q"].as_str().unwrap());
         for side in 0..2 {
-            let base = params(&c[if side == 0 { "p_params" } else { "q_params" }]);
+            let base = ref_params(&c[if side == 0 { "p_params" } else { "q_params" }]);
             for i in 0..base.len() {
                 for &x in &extremes {
                     for sign in [1.0, -1.0] {
-                        let mut ps = params(&c[if side == 0 { "p_params" } else { "q_params" }]);
+                        let mut ps =
+                            ref_params(&c[if side == 0 { "p_params" } else { "q_params" }]);
                         let name = ps[i].name.clone();
                         let name = name.as_str();
                         let v = &mut ps[i].values;
@@ -507,7 +481,7 @@ fn extreme_parameters_give_no_nan() {
                                 continue;
                             }
                         }
-                        let other = params(&c[if side == 0 { "q_params" } else { "p_params" }]);
+                        let other = ref_params(&c[if side == 0 { "q_params" } else { "p_params" }]);
                         let (pp, qp) = if side == 0 { (ps, other) } else { (other, ps) };
                         // Parameters the constructors reject (Uniform low = high after
                         // rounding, ...) are not cases.

@@ -23,7 +23,21 @@
 //!   not NaN;
 //! - `expand` gives the promised batch shape and draws of the promised shape, and
 //!   rejects incompatible shapes;
-//! - the same seed gives the same bits.
+//! - the same seed gives the same bits;
+//! - discrete laws (`integer` entries) are checked, not exempted: draws are integers in
+//!   the support and have positive mass (`log_prob` above −∞ at every draw: no class
+//!   of probability 0 is ever sampled), `log_prob` ≤ 0 everywhere, a non-integer value
+//!   is outside the support, probe values are integers, `cdf` (where implemented) lies
+//!   in [0, 1] and is monotone, and `enumerate_support` is `Ok` with torch's shape, m
+//!   distinct points of the support whose masses sum to 1 where the support is bounded
+//!   and small, and a typed error where it is unbounded, inhomogeneous or huge;
+//! - categorical entries (`cat`): the last parameter's last dimension holds the K
+//!   classes (not part of the batch), each parameter tensor is valid as given (weights
+//!   finite and ≥ 0 with a positive row, logits below +∞ with an entry above −∞, as
+//!   `CategoricalParam` rules), Categorical draws are `i64` indices in 0..K, one-hot
+//!   draws are one-hot (a mid-simplex or two-hot vector is outside the support),
+//!   Multinomial counts sum to `total_count`, relaxed draws lie on the simplex (or
+//!   have log-sum-exp 0 for ExpRelaxedCategorical).
 //!
 //! Parameters that satisfy their constraints only by being infinite (`loc = ∞`,
 //! `scale = ∞`) are a grey zone: torch accepts them and so does this crate, but no value
@@ -70,6 +84,32 @@ enum PKind {
     Pos,
     /// In [0, 1].
     Unit,
+    /// In (0, 1] (Geometric's probs).
+    PosUnit,
+    /// A categorical row of weights (`probs`, the last parameter of a `cat` entry):
+    /// every entry finite and ≥ 0, some entry > 0 (`CategoricalParam`'s rules).
+    Weight,
+    /// A categorical row of `logits`: no NaN, no +∞ (−∞ is a class of probability 0,
+    /// not the grey zone), some entry above −∞.
+    LogWeight,
+}
+
+/// The categorical mode of an entry: its last parameter (`probs` or `logits`) has a
+/// last dimension K that is the number of classes, not part of the batch; the other
+/// parameters (a temperature) are batch-shaped. What the draws are:
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Cat {
+    /// Class indices (Categorical): event `[]`, `i64` draws in `0..K`.
+    Index,
+    /// One-hot vectors (OneHotCategorical, its straight-through twin): event `[K]`.
+    OneHot,
+    /// Counts over K classes summing to [`MULTINOMIAL_COUNT`] (Multinomial): event `[K]`.
+    Counts,
+    /// Points of the simplex (RelaxedOneHotCategorical): event `[K]`.
+    Simplex,
+    /// Logarithms of points of the simplex (ExpRelaxedCategorical): event `[K]`, real
+    /// entries whose log-sum-exp is 0.
+    LogSimplex,
 }
 
 type Build = fn(&[Tensor], bool) -> Result<Box<dyn Distribution>>;
@@ -103,6 +143,69 @@ struct Entry {
     circular: bool,
     /// Check `icdf(cdf(x)) ≈ x` on ln x (laws on (0, ∞) over many orders of magnitude).
     log_roundtrip: bool,
+    /// The support is the integers in `bounds` (for `Cat::OneHot`/`Counts`: every
+    /// coordinate): draws, probe values and `enumerate_support` are integers, a
+    /// non-integer value is outside the support, masses are at most 1 and a draw has
+    /// positive mass; `cdf`/`icdf` may be `NotImplemented` (torch has none).
+    integer: bool,
+    /// The categorical mode (see [`Cat`]).
+    cat: Option<Cat>,
+}
+
+impl Entry {
+    /// The event is one vector of K coordinates (Dirichlet, LogisticNormal, and the
+    /// categorical modes but `Cat::Index`).
+    fn vector_event(&self) -> bool {
+        self.event || matches!(self.cat, Some(c) if c != Cat::Index)
+    }
+
+    /// A law on a countable set: `enumerate_support` may be `Ok`, draws have mass.
+    fn discrete(&self) -> bool {
+        self.integer
+    }
+}
+
+/// The dtype the constructors promote `p` to (dimensioned tensors decide, then 0-dim
+/// ones): the count families' parameter maps below work in it, so that a value that
+/// rounds to 0 or ∞ in f32 is judged as the suite's predicate judges it.
+fn promoted_dtype(p: &[Tensor]) -> DType {
+    let dimmed: Vec<&Tensor> = p.iter().filter(|t| t.rank() > 0).collect();
+    let pool: Vec<&Tensor> = if dimmed.is_empty() {
+        p.iter().collect()
+    } else {
+        dimmed
+    };
+    if pool.iter().any(|t| t.dtype() == DType::F64) {
+        DType::F64
+    } else {
+        DType::F32
+    }
+}
+
+/// A total count from a `Pos` parameter v (in the promoted dtype): ⌊v⌋ where v > 0 (a
+/// non-negative integer), −1 elsewhere (invalid exactly where the suite's predicate
+/// says so), at most the dtype's largest number (v = ∞ is the grey zone).
+fn count_of(p: &[Tensor]) -> Result<Tensor> {
+    let dt = promoted_dtype(p);
+    let max = if dt == DType::F32 {
+        f32::MAX as f64
+    } else {
+        f64::MAX
+    };
+    let v = p[0].to_dtype(dt)?;
+    Ok(zero_admitted(&v)?.floor()?.minimum(max)?)
+}
+
+/// A parameter whose constraint admits 0 (Poisson's rate, NegativeBinomial's
+/// total_count) from a `Pos` parameter v, in the promoted dtype: v ≤ 0 becomes −1, so
+/// it is invalid exactly where the suite's predicate says so.
+fn zero_admitted_of(p: &[Tensor]) -> Result<Tensor> {
+    zero_admitted(&p[0].to_dtype(promoted_dtype(p))?)
+}
+
+fn zero_admitted(v: &Tensor) -> Result<Tensor> {
+    let neg = v.ones_like()?.neg()?;
+    Ok(v.le(0.0)?.where_cond(&neg, v)?)
 }
 
 fn bx<D: Distribution + 'static>(d: Result<D>) -> Result<Box<dyn Distribution>> {
@@ -140,8 +243,39 @@ fn entry(label: &'static str, params: &'static [(&'static str, PKind)], build: B
         stick: false,
         circular: false,
         log_roundtrip: false,
+        integer: false,
+        cat: None,
     }
 }
+
+/// An entry of the categorical mode: `params`' last one carries the K classes.
+fn cat_entry(
+    label: &'static str,
+    name: &'static str,
+    cat: Cat,
+    params: &'static [(&'static str, PKind)],
+    build: Build,
+) -> Entry {
+    Entry {
+        name,
+        integer: matches!(cat, Cat::Index | Cat::OneHot | Cat::Counts),
+        cat: Some(cat),
+        bounds: match cat {
+            // The row follows the other parameters in a batch element's vector.
+            Cat::Index => |p| (0.0, p.len() as f64 - 1.0),
+            Cat::Counts => |_| (0.0, MULTINOMIAL_COUNT as f64),
+            Cat::OneHot | Cat::Simplex => unit,
+            Cat::LogSimplex => real,
+        },
+        // A relaxed draw may have coordinates of exactly 0 or 1 (underflow at low
+        // temperatures): its density may be +∞ there, as Dirichlet's.
+        endpoint_pole: cat == Cat::Simplex,
+        ..entry(label, params, build)
+    }
+}
+
+/// Multinomial's total_count in the suite (a usize, not a tensor parameter).
+const MULTINOMIAL_COUNT: usize = 5;
 
 use PKind::*;
 const LOC_SCALE: &[(&str, PKind)] = &[("loc", Real), ("scale", Pos)];
@@ -346,6 +480,153 @@ fn registry() -> Vec<Entry> {
                 bx(ContinuousBernoulli::from_logits_with_validation(&p[0], v))
             })
         },
+        entry(
+            "LogitRelaxedBernoulli",
+            &[("temperature", Pos), ("probs", Unit)],
+            |p, v| bx(LogitRelaxedBernoulli::new_with_validation(&p[0], &p[1], v)),
+        ),
+        Entry {
+            label: "LogitRelaxedBernoulli(logits)",
+            name: "LogitRelaxedBernoulli",
+            ..entry(
+                "LogitRelaxedBernoulli",
+                &[("temperature", Pos), ("logits", Real)],
+                |p, v| {
+                    bx(LogitRelaxedBernoulli::from_logits_with_validation(
+                        &p[0], &p[1], v,
+                    ))
+                },
+            )
+        },
+        Entry {
+            bounds: unit,
+            ..entry(
+                "RelaxedBernoulli",
+                &[("temperature", Pos), ("probs", Unit)],
+                |p, v| bx(RelaxedBernoulli::new_with_validation(&p[0], &p[1], v)),
+            )
+        },
+        Entry {
+            label: "RelaxedBernoulli(logits)",
+            name: "RelaxedBernoulli",
+            bounds: unit,
+            ..entry(
+                "RelaxedBernoulli",
+                &[("temperature", Pos), ("logits", Real)],
+                |p, v| {
+                    bx(RelaxedBernoulli::from_logits_with_validation(
+                        &p[0], &p[1], v,
+                    ))
+                },
+            )
+        },
+        Entry {
+            bounds: unit,
+            integer: true,
+            nan_ok: |m, p| m == "mode" && p[0] == 0.5,
+            ..entry("Bernoulli", &[("probs", Unit)], |p, v| {
+                bx(Bernoulli::new_with_validation(&p[0], v))
+            })
+        },
+        Entry {
+            label: "Bernoulli(logits)",
+            name: "Bernoulli",
+            bounds: unit,
+            integer: true,
+            nan_ok: |m, p| m == "mode" && p[0].abs() < 1e-7,
+            ..entry("Bernoulli", &[("logits", Real)], |p, v| {
+                bx(Bernoulli::from_logits_with_validation(&p[0], v))
+            })
+        },
+        Entry {
+            bounds: nonneg,
+            integer: true,
+            ..entry("Geometric", &[("probs", PosUnit)], |p, v| {
+                bx(Geometric::new_with_validation(&p[0], v))
+            })
+        },
+        Entry {
+            label: "Geometric(logits)",
+            name: "Geometric",
+            bounds: nonneg,
+            integer: true,
+            ..entry("Geometric", &[("logits", Real)], |p, v| {
+                bx(Geometric::from_logits_with_validation(&p[0], v))
+            })
+        },
+        // The count families. The suite's parameter kinds have no integer kind: a
+        // `Pos` draw v maps to total_count ⌊v⌋ (valid exactly where v > 0; ∞ to the
+        // dtype's largest number, a grey-zone stand-in), and rates/total counts that
+        // admit 0 map v ≤ 0 to −1, so validity agrees with the suite's predicate.
+        Entry {
+            bounds: |p| (0.0, p[0].floor().min(f64::MAX)),
+            integer: true,
+            ..entry(
+                "Binomial",
+                &[("total_count", Pos), ("probs", Unit)],
+                |p, v| bx(Binomial::new_with_validation(&count_of(p)?, &p[1], v)),
+            )
+        },
+        Entry {
+            label: "Binomial(logits)",
+            name: "Binomial",
+            bounds: |p| (0.0, p[0].floor().min(f64::MAX)),
+            integer: true,
+            ..entry(
+                "Binomial",
+                &[("total_count", Pos), ("logits", Real)],
+                |p, v| {
+                    bx(Binomial::from_logits_with_validation(
+                        &count_of(p)?,
+                        &p[1],
+                        v,
+                    ))
+                },
+            )
+        },
+        Entry {
+            bounds: nonneg,
+            integer: true,
+            ..entry("Poisson", &[("rate", Pos)], |p, v| {
+                bx(Poisson::new_with_validation(&zero_admitted_of(p)?, v))
+            })
+        },
+        Entry {
+            bounds: nonneg,
+            integer: true,
+            ..entry(
+                "NegativeBinomial",
+                &[("total_count", Pos), ("probs", Unit)],
+                |p, v| {
+                    // probs = 1 (valid for `Unit`) is outside torch's [0, 1): 0.5 instead.
+                    let probs = p[1].to_dtype(promoted_dtype(p))?;
+                    let half = probs.ones_like()?.affine(0.5, 0.0)?;
+                    let probs = probs.eq(1.0)?.where_cond(&half, &probs)?;
+                    bx(NegativeBinomial::new_with_validation(
+                        &zero_admitted_of(p)?,
+                        &probs,
+                        v,
+                    ))
+                },
+            )
+        },
+        Entry {
+            label: "NegativeBinomial(logits)",
+            name: "NegativeBinomial",
+            bounds: nonneg,
+            integer: true,
+            ..entry(
+                "NegativeBinomial",
+                &[("total_count", Pos), ("logits", Real)],
+                |p, v| {
+                    bx(NegativeBinomial::from_logits_with_validation(
+                        &zero_admitted_of(p)?,
+                        &p[1],
+                        v,
+                    ))
+                },
+            )
+        },
         Entry {
             bounds: |_| (-std::f64::consts::PI, std::f64::consts::PI),
             circular: true,
@@ -404,6 +685,127 @@ fn registry() -> Vec<Entry> {
                 |p, v| bx(Weibull::new_with_validation(&p[0], &p[1], v)),
             )
         },
+        // The categorical families: the last parameter's last dimension holds the K
+        // classes (see `Cat`); `Weight`/`LogWeight` rows follow `CategoricalParam`.
+        Entry {
+            // torch: mean and variance of a class index are NaN.
+            nan_ok: |m, _| m == "mean" || is_var(m),
+            ..cat_entry(
+                "Categorical",
+                "Categorical",
+                Cat::Index,
+                &[("probs", Weight)],
+                |p, v| bx(Categorical::new_with_validation(&p[0], v)),
+            )
+        },
+        Entry {
+            nan_ok: |m, _| m == "mean" || is_var(m),
+            ..cat_entry(
+                "Categorical(logits)",
+                "Categorical",
+                Cat::Index,
+                &[("logits", LogWeight)],
+                |p, v| bx(Categorical::from_logits_with_validation(&p[0], v)),
+            )
+        },
+        cat_entry(
+            "OneHotCategorical",
+            "OneHotCategorical",
+            Cat::OneHot,
+            &[("probs", Weight)],
+            |p, v| bx(OneHotCategorical::new_with_validation(&p[0], v)),
+        ),
+        cat_entry(
+            "OneHotCategorical(logits)",
+            "OneHotCategorical",
+            Cat::OneHot,
+            &[("logits", LogWeight)],
+            |p, v| bx(OneHotCategorical::from_logits_with_validation(&p[0], v)),
+        ),
+        cat_entry(
+            "OneHotCategoricalStraightThrough",
+            "OneHotCategoricalStraightThrough",
+            Cat::OneHot,
+            &[("probs", Weight)],
+            |p, v| {
+                bx(OneHotCategoricalStraightThrough::new_with_validation(
+                    &p[0], v,
+                ))
+            },
+        ),
+        cat_entry(
+            "OneHotCategoricalStraightThrough(logits)",
+            "OneHotCategoricalStraightThrough",
+            Cat::OneHot,
+            &[("logits", LogWeight)],
+            |p, v| bx(OneHotCategoricalStraightThrough::from_logits_with_validation(&p[0], v)),
+        ),
+        cat_entry(
+            "Multinomial",
+            "Multinomial",
+            Cat::Counts,
+            &[("probs", Weight)],
+            |p, v| {
+                bx(Multinomial::new_with_validation(
+                    MULTINOMIAL_COUNT,
+                    &p[0],
+                    v,
+                ))
+            },
+        ),
+        cat_entry(
+            "Multinomial(logits)",
+            "Multinomial",
+            Cat::Counts,
+            &[("logits", LogWeight)],
+            |p, v| {
+                bx(Multinomial::from_logits_with_validation(
+                    MULTINOMIAL_COUNT,
+                    &p[0],
+                    v,
+                ))
+            },
+        ),
+        cat_entry(
+            "ExpRelaxedCategorical",
+            "ExpRelaxedCategorical",
+            Cat::LogSimplex,
+            &[("temperature", Pos), ("probs", Weight)],
+            |p, v| bx(ExpRelaxedCategorical::new_with_validation(&p[0], &p[1], v)),
+        ),
+        cat_entry(
+            "ExpRelaxedCategorical(logits)",
+            "ExpRelaxedCategorical",
+            Cat::LogSimplex,
+            &[("temperature", Pos), ("logits", LogWeight)],
+            |p, v| {
+                bx(ExpRelaxedCategorical::from_logits_with_validation(
+                    &p[0], &p[1], v,
+                ))
+            },
+        ),
+        cat_entry(
+            "RelaxedOneHotCategorical",
+            "RelaxedOneHotCategorical",
+            Cat::Simplex,
+            &[("temperature", Pos), ("probs", Weight)],
+            |p, v| {
+                bx(RelaxedOneHotCategorical::new_with_validation(
+                    &p[0], &p[1], v,
+                ))
+            },
+        ),
+        cat_entry(
+            "RelaxedOneHotCategorical(logits)",
+            "RelaxedOneHotCategorical",
+            Cat::Simplex,
+            &[("temperature", Pos), ("logits", LogWeight)],
+            |p, v| {
+                bx(RelaxedOneHotCategorical::from_logits_with_validation(
+                    &p[0], &p[1], v,
+                ))
+            },
+        ),
     ]
 }
 
@@ -495,6 +897,50 @@ const UNIT_V: &[f64] = &[
     0.500_000_1,
     1.0 - 1e-8,
     1.0 - 1e-16,
+];
+
+/// Categorical weights: `POS_V` and zeros (classes of probability 0; a row of zeros
+/// has no mass and is invalid).
+const WEIGHT_V: &[f64] = &[
+    0.0,
+    0.0,
+    5e-324,
+    F32_SUB,
+    F32_MINP,
+    1e-300,
+    1e-8,
+    0.117,
+    0.5,
+    1.0,
+    2.5,
+    7.0,
+    30.0,
+    1e8,
+    1e300,
+    F32_MAX,
+    f64::MAX,
+];
+/// Categorical logits: `REAL_V` and −∞ (a class of probability 0).
+const LOGIT_V: &[f64] = &[
+    f64::NEG_INFINITY,
+    f64::NEG_INFINITY,
+    0.0,
+    -0.0,
+    0.5,
+    -1.3,
+    2.5,
+    7.0,
+    -100.0,
+    1e-300,
+    1e-8,
+    1e8,
+    -1e8,
+    1e300,
+    -1e300,
+    f64::MAX,
+    -f64::MAX,
+    F32_MAX,
+    -F32_MAX,
 ];
 
 /// Batch templates for valid shapes (each parameter takes a broadcastable reduction).
@@ -688,7 +1134,7 @@ fn materialize(reg: &[Entry], raw: Raw) -> Case {
                 shape = params[a].shape.clone();
             }
         }
-        if e.event {
+        if e.event || (e.cat.is_some() && i + 1 == e.params.len()) {
             let kk = match mode {
                 Mode::Valid => 1 + k as usize % 3,
                 _ => k as usize % 4,
@@ -703,7 +1149,9 @@ fn materialize(reg: &[Entry], raw: Raw) -> Case {
             (Mode::Valid, Real) => REAL_V,
             (Mode::Valid, RealExt) => REAL_V,
             (Mode::Valid, Pos) => POS_V,
-            (Mode::Valid, Unit) => UNIT_V,
+            (Mode::Valid, Unit | PosUnit) => UNIT_V,
+            (Mode::Valid, Weight) => WEIGHT_V,
+            (Mode::Valid, LogWeight) => LOGIT_V,
             _ => HOSTILE,
         };
         let n: usize = shape.iter().product();
@@ -781,6 +1229,9 @@ fn classify(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
     if e.stick {
         return classify_stick(e, c);
     }
+    if e.cat.is_some() {
+        return classify_cat(e, c);
+    }
     let wide = promoted(c);
     let shapes: Vec<Vec<usize>> = c
         .params
@@ -828,16 +1279,10 @@ fn classify(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
         } else {
             for (j, (_, kind)) in e.params.iter().enumerate() {
                 let v = cast(c.params[j].values[bindex(&shapes[j], &batch, i)], wide);
-                let ok = match kind {
-                    Real | RealExt => !v.is_nan(),
-                    Pos => v > 0.0,
-                    Unit => (0.0..=1.0).contains(&v),
-                };
-                if !ok {
-                    return (Class::Invalid, batch, vec![]);
-                }
-                if v.is_infinite() && *kind != RealExt {
-                    class = Class::Grey;
+                match elem_ok(*kind, v) {
+                    None => return (Class::Invalid, batch, vec![]),
+                    Some(true) => class = Class::Grey,
+                    Some(false) => {}
                 }
                 pv.push(v);
             }
@@ -850,6 +1295,107 @@ fn classify(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
         elems.push(pv);
     }
     (class, batch, elems)
+}
+
+/// The suite's predicate for one parameter element of `kind` (a categorical row also
+/// needs mass, see [`classify_cat`]): `None` when invalid, else whether it is in the grey zone (infinite).
+fn elem_ok(kind: PKind, v: f64) -> Option<bool> {
+    let ok = match kind {
+        Real | RealExt => !v.is_nan(),
+        Pos => v > 0.0,
+        Unit => (0.0..=1.0).contains(&v),
+        PosUnit => v > 0.0 && v <= 1.0,
+        Weight => v.is_finite() && v >= 0.0,
+        LogWeight => !v.is_nan() && v != f64::INFINITY,
+    };
+    ok.then_some(v.is_infinite() && !matches!(kind, RealExt | LogWeight))
+}
+
+/// [`classify`] for categorical entries: the last parameter's last dimension is the K
+/// classes (rank 0 or K = 0 is a shape error), the batch is the broadcast of the other
+/// parameters and the rows; a row is valid when each entry is and it has some mass (a
+/// positive weight, a logit above −∞). Each batch element's vector holds the other
+/// parameters, then the K entries of its row.
+fn classify_cat(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
+    let wide = promoted(c);
+    let last = c.params.len() - 1;
+    let rowp = &c.params[last];
+    let Some(&k) = rowp.shape.last() else {
+        return (Class::ShapeBad, vec![], vec![]);
+    };
+    if k == 0 {
+        return (Class::ShapeBad, vec![], vec![]);
+    }
+    let mut shapes: Vec<Vec<usize>> = c.params.iter().map(|p| p.shape.clone()).collect();
+    shapes[last].pop();
+    let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+    let Some(batch) = bshape(&refs) else {
+        return (Class::ShapeBad, vec![], vec![]);
+    };
+    if !cat_raw_valid(e, c) {
+        return (Class::Invalid, batch, vec![]);
+    }
+    let nb: usize = batch.iter().product();
+    let mut class = Class::Valid;
+    let mut elems = Vec::with_capacity(nb);
+    for i in 0..nb {
+        let mut pv = Vec::new();
+        for (j, (_, kind)) in e.params.iter().enumerate() {
+            let at = bindex(&shapes[j], &batch, i);
+            let vals: Vec<f64> = if j == last {
+                rowp.values[at * k..at * k + k]
+                    .iter()
+                    .map(|&v| cast(v, wide))
+                    .collect()
+            } else {
+                vec![cast(c.params[j].values[at], wide)]
+            };
+            for &v in &vals {
+                match elem_ok(*kind, v) {
+                    None => return (Class::Invalid, batch, vec![]),
+                    Some(true) => class = Class::Grey,
+                    Some(false) => {}
+                }
+            }
+            let has_mass = match kind {
+                Weight => vals.iter().any(|&v| v > 0.0),
+                LogWeight => vals.iter().any(|&v| v > f64::NEG_INFINITY),
+                _ => true,
+            };
+            if !has_mass {
+                return (Class::Invalid, batch, vec![]);
+            }
+            pv.extend(vals);
+        }
+        elems.push(pv);
+    }
+    (class, batch, elems)
+}
+
+/// Whether every parameter tensor of a categorical entry satisfies its constraint as
+/// given, before any broadcast (as torch validates `Categorical(probs)` on its own
+/// tensor): each element, and each row of the last parameter has mass.
+fn cat_raw_valid(e: &Entry, c: &Case) -> bool {
+    let wide = promoted(c);
+    let last = c.params.len() - 1;
+    e.params
+        .iter()
+        .zip(&c.params)
+        .enumerate()
+        .all(|(j, ((_, kind), p))| {
+            let vals: Vec<f64> = p.values.iter().map(|&v| cast(v, wide)).collect();
+            if !vals.iter().all(|&v| elem_ok(*kind, v).is_some()) {
+                return false;
+            }
+            let k = p.shape.last().copied().unwrap_or(1);
+            j != last
+                || k == 0
+                || vals.chunks(k).all(|row| match kind {
+                    Weight => row.iter().any(|&v| v > 0.0),
+                    LogWeight => row.iter().any(|&v| v > f64::NEG_INFINITY),
+                    _ => true,
+                })
+        })
 }
 
 /// [`classify`] for `stick` entries: the parameters broadcast in full (a 0-dim result
@@ -875,16 +1421,10 @@ fn classify_stick(e: &Entry, c: &Case) -> (Class, Vec<usize>, Vec<Vec<f64>>) {
             for t in 0..k {
                 let at = bindex(&c.params[j].shape, &full, i * k + t);
                 let v = cast(c.params[j].values[at], wide);
-                let ok = match kind {
-                    Real | RealExt => !v.is_nan(),
-                    Pos => v > 0.0,
-                    Unit => (0.0..=1.0).contains(&v),
-                };
-                if !ok {
-                    return (Class::Invalid, batch, vec![]);
-                }
-                if v.is_infinite() && *kind != RealExt {
-                    class = Class::Grey;
+                match elem_ok(*kind, v) {
+                    None => return (Class::Invalid, batch, vec![]),
+                    Some(true) => class = Class::Grey,
+                    Some(false) => {}
                 }
                 pv.push(v);
             }
@@ -1008,7 +1548,14 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
             return cx.t;
         }
         (Class::ShapeBad, _, Err(err)) => {
-            cx.typed("new", &err, &["Shape"]);
+            // Shapes and values both wrong: either diagnosis is right (the categorical
+            // families check their parameter tensors before broadcasting them).
+            let kinds: &[&str] = if c.validate && e.cat.is_some() && !cat_raw_valid(e, c) {
+                &["Shape", "InvalidParameter"]
+            } else {
+                &["Shape"]
+            };
+            cx.typed("new", &err, kinds);
             return cx.t;
         }
         (Class::Invalid, true, Ok(_)) => {
@@ -1055,6 +1602,22 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
         return cx.t;
     }
     let event: Vec<usize> = d.event_shape().to_vec();
+    if let Some(cat) = e.cat {
+        let k = c.params.last().and_then(|p| p.shape.last().copied());
+        let want: Vec<usize> = if cat == Cat::Index {
+            vec![]
+        } else {
+            k.into_iter().collect()
+        };
+        if event != want {
+            cx.find(
+                "event_shape",
+                "event_shape is not that of the categories",
+                format!("{event:?}, expected {want:?}"),
+            );
+            return cx.t;
+        }
+    }
     let ev: usize = event.iter().product();
     let nb = elems.len();
     let ss = &c.sample_shape;
@@ -1068,13 +1631,22 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
         })
         .collect();
     let open_lo = e.open_lo;
+    let integer = e.integer;
     let in_support = |x: f64, b: usize| -> bool {
-        (x > bounds[b].0 || (!open_lo && x == bounds[b].0)) && x <= bounds[b].1
+        (x > bounds[b].0 || (!open_lo && x == bounds[b].0))
+            && x <= bounds[b].1
+            && (!integer || (x.is_finite() && x.fract() == 0.0))
+    };
+    // torch's draw dtypes: class indices are i64, everything else the parameters'.
+    let draw_dt = if e.cat == Some(Cat::Index) {
+        DType::I64
+    } else {
+        dt
     };
 
     // Draws: shape, dtype, support, NaN; the same seed gives the same bits.
     let check_draw = |cx: &mut Ctx, method: &str, x: &Tensor| -> Option<Vec<f64>> {
-        if x.dims() != ext.as_slice() || x.dtype() != dt {
+        if x.dims() != ext.as_slice() || x.dtype() != draw_dt {
             cx.find(
                 method,
                 "draw has the wrong shape or dtype",
@@ -1083,7 +1655,7 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                     x.dims(),
                     x.dtype(),
                     ext,
-                    dt
+                    draw_dt
                 ),
             );
             return None;
@@ -1109,16 +1681,10 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                     return None;
                 }
             }
-            if e.event && ev > 0 {
-                let tol = 64.0 * ev as f64 * eps(dt);
+            if e.vector_event() && ev > 0 {
                 for (j, ch) in v.chunks(ev).enumerate() {
-                    let s: f64 = ch.iter().sum();
-                    if (s - 1.0).abs() > tol {
-                        cx.find(
-                            method,
-                            "draw not on the simplex",
-                            format!("event {j} sums to {s}"),
-                        );
+                    if let Some(what) = off_event_set(e, ch, dt) {
+                        cx.find(method, what, format!("event {j}: {ch:?}"));
                         return None;
                     }
                 }
@@ -1126,7 +1692,8 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
         }
         Some(v)
     };
-    // log_prob at in-support points: not NaN, +∞ only at a pole endpoint.
+    // log_prob at in-support points: not NaN, +∞ only at a pole endpoint; for a
+    // discrete law a mass of at most 1 (to rounding), and positive at its own draws.
     let check_lp = |cx: &mut Ctx, method: &str, x: &[f64], lp: &Tensor, shape: &[usize]| -> bool {
         if lp.dims() != shape {
             cx.find(
@@ -1157,6 +1724,37 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                         method,
                         "log_prob = +inf away from a pole",
                         format!("x = {xs:?}"),
+                    );
+                    return false;
+                }
+            }
+            if e.discrete() {
+                if l > 1024.0 * eps(dt) {
+                    cx.find(
+                        method,
+                        "log_prob > 0 (a mass above 1)",
+                        format!("x = {xs:?} -> {l:e}"),
+                    );
+                    return false;
+                }
+                let at_draws = matches!(
+                    method,
+                    "log_prob" | "sample_and_log_prob" | "rsample_and_log_prob"
+                );
+                // A draw clamped to the dtype's largest number (a count beyond its
+                // range) stands for the whole tail; its own log-mass may lie below
+                // −f64::MAX (NegativeBinomial with logits 1e308: r·ln q = −4.5e308·2).
+                let top = if dt == DType::F32 {
+                    f32::MAX as f64
+                } else {
+                    f64::MAX
+                };
+                let clamped = xs.iter().any(|&v| v >= top);
+                if at_draws && l == f64::NEG_INFINITY && !clamped {
+                    cx.find(
+                        method,
+                        "a draw of mass 0 (log_prob = -inf at its own draw)",
+                        format!("x = {xs:?}, parameters {:?}", elems[b]),
                     );
                     return false;
                 }
@@ -1197,6 +1795,9 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                 Ok(lp) => {
                     if check_lp(&mut cx, "log_prob", v, &lp, &batch_ss) && strict {
                         let lpv = host(&lp);
+                        if e.discrete() && draw_dt != DType::I64 {
+                            check_integer_value(&mut cx, &*d, x, v, &lpv, dt);
+                        }
                         if lpv.iter().all(|l| l.is_finite()) {
                             let g =
                                 cx.call("log_prob.backward", || Ok(lp.sum_all()?.backward()?));
@@ -1324,8 +1925,9 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
         }
     }
 
-    // cdf over probes and draws: in [0, 1], monotone; icdf(cdf(x)) ≈ x.
-    if !e.event && nb > 0 {
+    // cdf over probes and draws: in [0, 1], monotone; icdf(cdf(x)) ≈ x (for continuous
+    // laws: a discrete cdf is a step function). Integer laws probe integers.
+    if !e.vector_event() && nb > 0 {
         const PROBES: &[f64] = &[
             f64::NEG_INFINITY,
             -f64::MAX,
@@ -1348,7 +1950,8 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                 .iter()
                 .map(|&(lo, hi)| {
                     let lo = if e.open_lo { next_up(lo, dt) } else { lo };
-                    cast_dt(p.max(lo).min(hi), dt)
+                    let x = p.max(lo).min(hi);
+                    cast_dt(if integer { x.floor() } else { x }, dt)
                 })
                 .collect();
             if row.iter().enumerate().all(|(b, &x)| in_support(x, b)) {
@@ -1390,7 +1993,12 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                         cx.find("cdf", "cdf has the wrong shape", format!("{:?}", f.dims()));
                     } else if strict {
                         check_cdf(&mut cx, &flat, &fv, nb, dt);
-                        if let Some(r) = cx.call("icdf", || d.icdf(&f)) {
+                        let r = if e.discrete() {
+                            None
+                        } else {
+                            cx.call("icdf", || d.icdf(&f))
+                        };
+                        if let Some(r) = r {
                             if let Ok(xr) = r {
                                 check_roundtrip(
                                     &mut cx,
@@ -1478,8 +2086,11 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
     if nb > 0 && !e.circular {
         let mut out = Vec::with_capacity(nb * ev.max(1));
         let mut is_out = Vec::with_capacity(nb);
+        let vector = e.vector_event();
         for (b, &(lo, hi)) in bounds.iter().enumerate() {
-            let o = if e.event {
+            let o = if e.cat == Some(Cat::LogSimplex) {
+                None // every real vector is in the support (torch's `real_vector`)
+            } else if vector {
                 Some(-0.5)
             } else if lo > f64::NEG_INFINITY {
                 Some(cast_dt(lo - lo.abs().max(1.0), dt))
@@ -1488,9 +2099,9 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
             } else {
                 None
             };
-            match o.filter(|&x| e.event || !in_support(x, b)) {
+            match o.filter(|&x| vector || !in_support(x, b)) {
                 Some(x) => {
-                    if e.event {
+                    if vector {
                         // (−½, 3/2, 0, …): sums to 1, off the simplex.
                         out.push(-0.5);
                         if ev > 1 {
@@ -1500,31 +2111,77 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                     } else {
                         out.push(x);
                     }
-                    is_out.push(!e.event || ev > 1);
+                    // One coordinate, −½: off the simplex {1} only as a point that is
+                    // not a one-hot vector or a count.
+                    is_out.push(
+                        !vector || ev > 1 || matches!(e.cat, Some(Cat::OneHot | Cat::Counts)),
+                    );
                 }
                 None => {
-                    out.push(cast_dt(mid(bounds[b]), dt));
+                    out.extend(std::iter::repeat_n(cast_dt(mid(bounds[b]), dt), ev.max(1)));
                     is_out.push(false);
                 }
             }
         }
+        let mut sets: Vec<(&'static str, Vec<f64>)> = Vec::new();
         if is_out.iter().any(|&o| o) {
-            let vt = tensor(&out, &[batch.as_slice(), &event].concat(), dt == DType::F64).unwrap();
-            if let Some(r) = cx.call("log_prob(outside)", || d.log_prob(&vt)) {
+            sets.push(("log_prob(outside)", out));
+        }
+        // Inside the coordinate bounds but off the support: a non-integer, a vector that
+        // is not one-hot (mid-simplex, two-hot), counts with the wrong total.
+        if e.integer && !vector {
+            let half: Vec<f64> = bounds
+                .iter()
+                .map(|&(lo, _)| cast_dt(lo + 0.5, dt))
+                .collect();
+            if half.iter().enumerate().all(|(b, &x)| !in_support(x, b)) {
+                sets.push(("log_prob(non-integer)", half));
+            }
+        }
+        let unit_row = |head: &[f64]| -> Vec<f64> {
+            let mut row = head.to_vec();
+            row.resize(ev, 0.0);
+            row.repeat(nb)
+        };
+        match e.cat {
+            Some(Cat::OneHot) if ev > 1 => {
+                sets.push((
+                    "log_prob(mid-simplex)",
+                    vec![cast_dt(1.0 / ev as f64, dt); nb * ev],
+                ));
+                sets.push(("log_prob(two-hot)", unit_row(&[1.0, 1.0])));
+            }
+            Some(Cat::Counts) => {
+                let n = MULTINOMIAL_COUNT as f64;
+                sets.push(("log_prob(counts off the total)", unit_row(&[n - 1.0])));
+                if ev > 1 {
+                    sets.push(("log_prob(non-integer counts)", unit_row(&[n - 0.5, 0.5])));
+                }
+            }
+            _ => {}
+        }
+        for (m, vals) in sets {
+            let vt = tensor(
+                &vals,
+                &[batch.as_slice(), &event].concat(),
+                dt == DType::F64,
+            )
+            .unwrap();
+            if let Some(r) = cx.call(m, || d.log_prob(&vt)) {
                 match (c.validate, r) {
                     (true, Ok(_)) => cx.find(
-                        "log_prob",
+                        m,
                         "accepted a value outside the support with validation on",
-                        String::new(),
+                        format!("value {vals:?}"),
                     ),
-                    (true, Err(err)) => cx.typed("log_prob", &err, &["OutOfSupport"]),
+                    (true, Err(err)) => cx.typed(m, &err, &["OutOfSupport"]),
                     // With checks off a value outside the support gives an unspecified
                     // number (NaN, ±∞ or finite), as in torch: the documented contract
                     // of `set_default_validate_args(false)` is "no host reads", so only
                     // the absence of panics and errors is checked here.
                     (false, Ok(_)) => {}
                     (false, Err(err)) => cx.find(
-                        "log_prob",
+                        m,
                         "error outside the support with validation off",
                         err.to_string(),
                     ),
@@ -1556,14 +2213,24 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                 (a.0.max(b.0), a.1.min(b.1))
             });
         if inter.0 <= inter.1 {
-            let x = cast_dt(mid(inter), dt);
-            let (vals, vshape): (Vec<f64>, Vec<usize>) = if e.event {
-                (vec![1.0 / ev as f64; ev], event.clone())
-            } else {
-                (vec![x], vec![])
+            let x = mid(inter);
+            let x = cast_dt(if e.integer { x.floor() } else { x }, dt);
+            // A point of the event's set: one-hot, all counts on the first class, the
+            // simplex's centre (or its logarithm).
+            let first = |v: f64| {
+                let mut row = vec![0.0; ev];
+                row[0] = v;
+                row
+            };
+            let (vals, vshape): (Vec<f64>, Vec<usize>) = match e.cat {
+                _ if !e.vector_event() => (vec![x], vec![]),
+                Some(Cat::OneHot) => (first(1.0), event.clone()),
+                Some(Cat::Counts) => (first(MULTINOMIAL_COUNT as f64), event.clone()),
+                Some(Cat::LogSimplex) => (vec![-(ev as f64).ln(); ev], event.clone()),
+                _ => (vec![1.0 / ev as f64; ev], event.clone()),
             };
             for extra in [&[][..], &[1][..]] {
-                if e.event && !extra.is_empty() {
+                if e.vector_event() && !extra.is_empty() {
                     continue;
                 }
                 let shape = [extra, &vshape].concat();
@@ -1601,7 +2268,7 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
                 }
             }
         }
-        if e.event {
+        if e.vector_event() {
             let wrong = tensor(
                 &vec![1.0 / (ev + 1) as f64; ev + 1],
                 &[ev + 1],
@@ -1677,14 +2344,18 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
             None => {}
         }
     }
-    match cx.call("enumerate_support", || d.enumerate_support(false)) {
-        Some(Ok(_)) => cx.find(
-            "enumerate_support",
-            "Ok for a continuous distribution",
-            String::new(),
-        ),
-        Some(Err(err)) => cx.typed("enumerate_support", &err, &["NotImplemented"]),
-        None => {}
+    if e.discrete() {
+        check_enumerate(&mut cx, &*d, &bounds, &batch, &event, strict);
+    } else {
+        match cx.call("enumerate_support", || d.enumerate_support(false)) {
+            Some(Ok(_)) => cx.find(
+                "enumerate_support",
+                "Ok for a continuous distribution",
+                String::new(),
+            ),
+            Some(Err(err)) => cx.typed("enumerate_support", &err, &["NotImplemented"]),
+            None => {}
+        }
     }
 
     // expand: a new leading dimension (2 and 0), and an incompatible shape.
@@ -1746,6 +2417,235 @@ fn check_case(reg: &[Entry], c: &Case, progress: Progress) -> Tally {
         }
     }
     cx.t
+}
+
+/// A discrete law's `log_prob` takes integer tensors (torch casts them): the draws as
+/// `i64` give the `log_prob` of the float draws, to the dtype's rounding (draws beyond
+/// 2^53, which `i64` cannot hold exactly as floats, are not compared).
+fn check_integer_value(
+    cx: &mut Ctx,
+    d: &dyn Distribution,
+    x: &Tensor,
+    v: &[f64],
+    lp: &[f64],
+    dt: DType,
+) {
+    if v.iter().any(|x| x.abs() >= (1u64 << 53) as f64) {
+        return;
+    }
+    let Ok(xi) = x.to_dtype(DType::I64) else {
+        return;
+    };
+    match cx.call("log_prob(i64 value)", || d.log_prob(&xi)) {
+        Some(Ok(li)) => {
+            let li = host(&li);
+            let bad = li.len() != lp.len()
+                || lp
+                    .iter()
+                    .zip(&li)
+                    .any(|(&a, &b)| !(a == b || (a - b).abs() <= 4.0 * eps(dt) * a.abs().max(1.0)));
+            if bad {
+                cx.find(
+                    "log_prob(i64 value)",
+                    "differs from log_prob of the float value",
+                    format!("{lp:?} vs {li:?}"),
+                );
+            }
+        }
+        Some(Err(err)) => cx.find(
+            "log_prob(i64 value)",
+            "error on integer-typed draws",
+            err.to_string(),
+        ),
+        None => {}
+    }
+}
+
+/// Supports with more values than this are not enumerated by the suite (memory), unless
+/// so large ([`ENUM_REFUSED`]) that the enumeration must be refused.
+const ENUM_MAX: f64 = 4096.0;
+/// Supports of at least this many values must be refused by `enumerate_support`.
+const ENUM_REFUSED: f64 = (1u64 << 33) as f64;
+
+/// `enumerate_support` of a discrete law. Where every batch element has the same
+/// bounded support of m ≤ [`ENUM_MAX`] values (m = K for the one-hot laws; torch
+/// enumerates all but Multinomial's), both forms are `Ok`, of shape
+/// `[m] ++ [1]*len(batch) ++ event` and `[m] ++ batch ++ event` (expanded); the expanded
+/// values are m distinct points of the support, each of finite or −∞ `log_prob`, and
+/// their masses sum to 1. An unbounded, inhomogeneous (torch refuses inhomogeneous
+/// Binomial counts) or huge support is a typed error, never an allocation.
+fn check_enumerate(
+    cx: &mut Ctx,
+    d: &dyn Distribution,
+    bounds: &[(f64, f64)],
+    batch: &[usize],
+    event: &[usize],
+    strict: bool,
+) {
+    let e = cx.e;
+    let dt = d.dtype();
+    let ev: usize = event.iter().product();
+    let nb = bounds.len();
+    let counts: Vec<f64> = bounds
+        .iter()
+        .map(|&(lo, hi)| match e.cat {
+            Some(Cat::OneHot) => ev as f64,
+            _ => hi - lo + 1.0,
+        })
+        .collect();
+    if counts.iter().any(|m| m.is_nan()) {
+        return;
+    }
+    let homogeneous = counts.windows(2).all(|w| w[0] == w[1]);
+    let m = counts.first().copied().unwrap_or(0.0);
+    let enumerable = homogeneous && nb > 0 && m <= ENUM_MAX && e.cat != Some(Cat::Counts);
+    if !enumerable && homogeneous && m < ENUM_REFUSED && nb > 0 && e.cat != Some(Cat::Counts) {
+        return; // a support too large to enumerate here, too small to be refused
+    }
+    let unit_batch: Vec<usize> = vec![1; batch.len()];
+    for expand in [false, true] {
+        let method = if expand {
+            "enumerate_support(expand)"
+        } else {
+            "enumerate_support"
+        };
+        let Some(r) = cx.call(method, || d.enumerate_support(expand)) else {
+            continue;
+        };
+        let t = match r {
+            Ok(t) => t,
+            Err(err) => {
+                if enumerable && strict {
+                    cx.find(method, "error on an enumerable support", err.to_string());
+                } else {
+                    cx.typed(method, &err, &["NotImplemented", "Shape"]);
+                }
+                continue;
+            }
+        };
+        if !enumerable {
+            if nb > 0 && strict {
+                cx.find(
+                    method,
+                    "Ok for an unbounded, inhomogeneous or huge support, or Multinomial's",
+                    format!("{:?}", t.dims()),
+                );
+            }
+            continue;
+        }
+        let mid: &[usize] = if expand { batch } else { &unit_batch };
+        let want = [&[m as usize][..], mid, event].concat();
+        if t.dims() != want.as_slice() {
+            cx.find(
+                method,
+                "wrong shape",
+                format!("{:?}, expected {want:?}", t.dims()),
+            );
+            continue;
+        }
+        if !expand || !strict {
+            continue;
+        }
+        let v = host(&t);
+        let mm = m as usize;
+        let w = ev.max(1);
+        for b in 0..nb {
+            let mut pts: Vec<&[f64]> = (0..mm)
+                .map(|j| &v[(j * nb + b) * w..(j * nb + b + 1) * w])
+                .collect();
+            let (lo, hi) = bounds[b];
+            if let Some(p) = pts.iter().find(|p| {
+                p.iter().any(|&x| !(x >= lo && x <= hi && x.fract() == 0.0))
+                    || (e.vector_event() && off_event_set(e, p, dt).is_some())
+            }) {
+                cx.find(
+                    method,
+                    "a value outside the support",
+                    format!("{p:?}, support {:?}", bounds[b]),
+                );
+                return;
+            }
+            pts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            if pts.windows(2).any(|p| p[0] == p[1]) {
+                cx.find(method, "repeated values", format!("element {b}"));
+                return;
+            }
+        }
+        let Some(r) = cx.call("log_prob(enumerate_support)", || d.log_prob(&t)) else {
+            continue;
+        };
+        let lp = match r {
+            Ok(lp) => lp,
+            Err(err) => {
+                cx.find(
+                    "log_prob(enumerate_support)",
+                    "error on the support",
+                    err.to_string(),
+                );
+                continue;
+            }
+        };
+        let want = [&[mm][..], batch].concat();
+        if lp.dims() != want.as_slice() {
+            cx.find(
+                "log_prob(enumerate_support)",
+                "wrong shape",
+                format!("{:?}, expected {want:?}", lp.dims()),
+            );
+            continue;
+        }
+        let l = host(&lp);
+        for b in 0..nb {
+            let col: Vec<f64> = (0..mm).map(|j| l[j * nb + b]).collect();
+            if let Some(x) = col.iter().find(|x| x.is_nan() || **x == f64::INFINITY) {
+                cx.find(
+                    "log_prob(enumerate_support)",
+                    "NaN or +inf log_prob on the support",
+                    format!("element {b}: {x:e}"),
+                );
+                return;
+            }
+            let total: f64 = col.iter().map(|x| x.exp()).sum();
+            let tol = 64.0 * (m + 1.0) * eps(dt);
+            if (total - 1.0).abs() > tol {
+                cx.find(
+                    "log_prob(enumerate_support)",
+                    "masses do not sum to 1",
+                    format!("element {b}: sum {total:e} (tolerance {tol:e})"),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Why an event vector (with coordinates in the support) is not in the event's set:
+/// the simplex (sum 1 to rounding), a one-hot vector, counts summing to the total, a
+/// log-simplex point (log-sum-exp 0 to rounding); `None` when it is.
+fn off_event_set(e: &Entry, x: &[f64], dt: DType) -> Option<&'static str> {
+    let sum: f64 = x.iter().sum();
+    let n = x.len() as f64;
+    match e.cat {
+        Some(Cat::Index) => None,
+        Some(Cat::OneHot) => (sum != 1.0).then_some("draw is not one-hot"),
+        Some(Cat::Counts) => {
+            (sum != MULTINOMIAL_COUNT as f64).then_some("draw's counts do not sum to total_count")
+        }
+        Some(Cat::LogSimplex) => {
+            let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            // The draw is y − logsumexp(y): its rounding is relative to the largest
+            // finite coordinate's magnitude.
+            let scale = x
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold(1.0f64, |a, v| a.max(v.abs()));
+            let lse = m + x.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            // NaN (no finite coordinate above −∞) fails too.
+            (lse.is_nan() || lse.abs() > 64.0 * n * eps(dt) * scale)
+                .then_some("draw's log-sum-exp is not 0 (not the log of a simplex point)")
+        }
+        _ => ((sum - 1.0).abs() > 64.0 * n * eps(dt)).then_some("draw not on the simplex"),
+    }
 }
 
 /// The smallest value of the dtype above `x`.
@@ -1947,16 +2847,19 @@ fn ordinary_params(e: &Entry, f64_: bool) -> Result<Vec<Tensor>> {
         .map(|(_, k)| match k {
             Real | RealExt => 0.5,
             Pos => 1.5,
-            Unit => 0.3,
+            Unit | PosUnit | Weight => 0.3,
+            LogWeight => 0.5,
         })
         .collect();
     if let Some((a, b)) = e.cross {
         vals[a] = -1.0;
         vals[b] = 2.0;
     }
+    let last = vals.len() - 1;
     vals.iter()
-        .map(|&v| {
-            if e.event {
+        .enumerate()
+        .map(|(j, &v)| {
+            if e.event || (e.cat.is_some() && j == last) {
                 tensor(&[v, v], &[2], f64_)
             } else {
                 tensor(&[v], &[], f64_)

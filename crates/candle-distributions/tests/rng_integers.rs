@@ -6,20 +6,16 @@ mod common;
 
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::Generator;
-use common::chi_square;
-
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
-}
+use common::{chi_square, in_pool};
 
 #[test]
 fn randint_is_uniform_on_small_and_odd_ranges() {
     let dev = Device::Cpu;
-    for (seed, low, high, n) in [(1u64, 0i64, 10i64, 200_000usize), (2, -7, 6, 130_000), (3, 5, 6, 1000)] {
+    for (seed, low, high, n) in [
+        (1u64, 0i64, 10i64, 200_000usize),
+        (2, -7, 6, 130_000),
+        (3, 5, 6, 1000),
+    ] {
         let x = Generator::new(seed)
             .randint(low, high, &[n], &dev)
             .unwrap()
@@ -33,7 +29,10 @@ fn randint_is_uniform_on_small_and_odd_ranges() {
         }
         let expected = vec![n as f64 / k as f64; k];
         let (stat, df, p) = chi_square(&counts, &expected);
-        assert!(p >= 1e-3, "randint({low}, {high}): chi² = {stat} on {df} df, p = {p}");
+        assert!(
+            p >= 1e-3,
+            "randint({low}, {high}): chi² = {stat} on {df} df, p = {p}"
+        );
     }
 }
 
@@ -71,7 +70,11 @@ fn integer_draws_do_not_depend_on_the_thread_count() {
     let draw = |threads| {
         in_pool(threads, || {
             let mut g = Generator::new(42);
-            let a = g.randint(0, 1000, &[100_003], &dev).unwrap().to_vec1::<i64>().unwrap();
+            let a = g
+                .randint(0, 1000, &[100_003], &dev)
+                .unwrap()
+                .to_vec1::<i64>()
+                .unwrap();
             let p = Tensor::full(0.3f64, 100_003, &dev).unwrap();
             let b = g.bernoulli(&p).unwrap().to_vec1::<f64>().unwrap();
             let c = g.permutation(5000, &dev).unwrap().to_vec1::<i64>().unwrap();
@@ -85,7 +88,12 @@ fn integer_draws_do_not_depend_on_the_thread_count() {
 fn bernoulli_keeps_tiny_rates_and_the_dtype() {
     let dev = Device::Cpu;
     let n = 400_000;
-    for (p, dtype) in [(0.25, DType::F64), (0.25, DType::F32), (1e-5, DType::F32), (1.0 - 1e-5, DType::F64)] {
+    for (p, dtype) in [
+        (0.25, DType::F64),
+        (0.25, DType::F32),
+        (1e-5, DType::F32),
+        (1.0 - 1e-5, DType::F64),
+    ] {
         let probs = Tensor::full(p, n, &dev).unwrap().to_dtype(dtype).unwrap();
         let x = Generator::new(5).bernoulli(&probs).unwrap();
         assert_eq!(x.dtype(), dtype);
@@ -97,7 +105,10 @@ fn bernoulli_keeps_tiny_rates_and_the_dtype() {
         // Two cells: chi-square with one degree of freedom (no pooling needed when both
         // expect ≥ 5, which holds for every case here).
         let (stat, _, pv) = chi_square(&[n as f64 - ones, ones], &expected);
-        assert!(pv >= 1e-3, "p = {p} ({dtype:?}): {ones} ones, chi² = {stat}, p-value {pv}");
+        assert!(
+            pv >= 1e-3,
+            "p = {p} ({dtype:?}): {ones} ones, chi² = {stat}, p-value {pv}"
+        );
     }
 }
 
@@ -105,7 +116,10 @@ fn bernoulli_keeps_tiny_rates_and_the_dtype() {
 fn bernoulli_at_zero_and_one_is_exact_and_bad_probabilities_are_errors() {
     let dev = Device::Cpu;
     let mut g = Generator::new(8);
-    let p = Tensor::new(&[0.0f64, 1.0, 0.0, 1.0], &dev).unwrap().repeat(1000).unwrap();
+    let p = Tensor::new(&[0.0f64, 1.0, 0.0, 1.0], &dev)
+        .unwrap()
+        .repeat(1000)
+        .unwrap();
     let x = g.bernoulli(&p).unwrap();
     assert_eq!(common::host(&x), common::host(&p));
     for bad in [-0.1, 1.5, f64::NAN] {
@@ -128,7 +142,14 @@ fn permutations_are_permutations_and_uniform_over_the_six_orders_of_three() {
     }
     let reps = 60_000;
     let mut counts = [0.0; 6];
-    let orders: [[i64; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    let orders: [[i64; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
     for _ in 0..reps {
         let p = g.permutation(3, &dev).unwrap().to_vec1::<i64>().unwrap();
         let k = orders.iter().position(|o| o[..] == p[..]).unwrap();

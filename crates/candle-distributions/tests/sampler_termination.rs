@@ -8,22 +8,7 @@ mod common;
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::prelude::*;
 use candle_distributions::Dirichlet;
-use common::{host, scalar_tensor as t};
-use std::sync::mpsc;
-use std::time::Duration;
-
-/// Runs `f` on its own thread and returns its result, failing if it takes longer than
-/// `secs` (a hung thread is left behind; the test binary exits regardless).
-fn within<T: Send + 'static>(secs: u64, label: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(_) => panic!("{label}: no result within {secs} s (sampler hangs)"),
-    }
-}
+use common::{host, scalar_tensor as t, within_deadline};
 
 const HOSTILE: [f64; 9] = [
     f64::NAN,
@@ -41,7 +26,7 @@ const HOSTILE: [f64; 9] = [
 fn von_mises_with_concentration_max_returns_the_point_mass_limit() {
     // Before: the Best–Fisher envelope's √(1 + 4κ²) overflowed and every try was
     // rejected, forever.
-    let x = within(20, "VonMises(0, f64::MAX)", || {
+    let x = within_deadline(20, "VonMises(0, f64::MAX)", || {
         let d = VonMises::new(&t(0.0, DType::F64), &t(f64::MAX, DType::F64)).unwrap();
         host(&d.sample(&[], &mut Generator::new(0)).unwrap())
     });
@@ -54,7 +39,7 @@ fn von_mises_returns_for_every_concentration() {
     for &k in &HOSTILE {
         for dtype in [DType::F64, DType::F32] {
             let label = format!("VonMises(0, {k:e}) {dtype:?}");
-            let x = within(20, &label, move || {
+            let x = within_deadline(20, &label, move || {
                 let d = VonMises::new_with_validation(&t(0.0, dtype), &t(k, dtype), false).unwrap();
                 host(&d.sample(&[64], &mut Generator::new(1)).unwrap())
             });
@@ -97,7 +82,7 @@ fn gamma_beta_dirichlet_samplers_return_for_every_concentration() {
     for &a in &HOSTILE {
         for dtype in [DType::F64, DType::F32] {
             let label = format!("Gamma/Beta/Dirichlet({a:e}) {dtype:?}");
-            let (g, b, dir) = within(20, &label, move || {
+            let (g, b, dir) = within_deadline(20, &label, move || {
                 let mut rng = Generator::new(2);
                 let g = Gamma::new_with_validation(&t(a, dtype), &t(1.0, dtype), false)
                     .unwrap()
@@ -133,7 +118,7 @@ fn gamma_beta_dirichlet_samplers_return_for_every_concentration() {
 fn rsample_of_gamma_based_families_returns_for_hostile_shapes() {
     for &a in &HOSTILE {
         let label = format!("StudentT/FisherSnedecor/InverseGamma/Chi2({a:e})");
-        within(30, &label, move || {
+        within_deadline(30, &label, move || {
             let mut rng = Generator::new(4);
             let d = DType::F64;
             let _ = StudentT::new_with_validation(&t(a, d), &t(0.0, d), &t(1.0, d), false)

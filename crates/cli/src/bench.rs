@@ -230,6 +230,42 @@ fn workloads() -> Vec<Workload> {
             }) as Iteration)
         }),
     });
+    // A policy head over 10 actions for 1e5 states: logits from seed-0 normals; the
+    // timed step builds the distribution, draws one action per row and scores it.
+    let (rows, classes) = (100_000usize, 10usize);
+    out.push(Workload {
+        name: format!(
+            "categorical_logits_sample_log_prob/{}x{classes}",
+            size_label(rows)
+        ),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(0);
+            let l = rng.standard_normal(&[rows, classes], DType::F32, &Device::Cpu)?;
+            Ok(Box::new(move || {
+                let d = candle_distributions::Categorical::from_logits(&l)?;
+                let x = d.sample(&[], &mut rng)?;
+                let lp = d.log_prob(&x)?;
+                drop(lp);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
+    // Bernoulli draws from 1e6 logits (seed-0 normals): the timed step builds the
+    // distribution from logits and draws once (the fused sampler; no probs tensor).
+    let n = 1_000_000usize;
+    out.push(Workload {
+        name: format!("bernoulli_logits_sample/{}", size_label(n)),
+        setup: Box::new(move || {
+            let mut rng = Generator::new(0);
+            let l = rng.standard_normal(&[n], DType::F32, &Device::Cpu)?;
+            Ok(Box::new(move || {
+                let d = candle_distributions::Bernoulli::from_logits(&l)?;
+                let x = d.sample(&[], &mut rng)?;
+                drop(x);
+                Ok(())
+            }) as Iteration)
+        }),
+    });
     let n = 10_000_000usize;
     out.push(Workload {
         name: format!("standard_normal_fill/{}", size_label(n)),

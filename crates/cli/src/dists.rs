@@ -14,6 +14,10 @@
 use crate::num::{fmt_num, Digits};
 use candle_core::{DType, Device, Tensor};
 use candle_distributions::{
+    Bernoulli, Binomial, Categorical, Geometric, LogitRelaxedBernoulli, Multinomial,
+    NegativeBinomial, OneHotCategorical, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical,
+};
+use candle_distributions::{
     Beta, Cauchy, Chi2, ContinuousBernoulli, Distribution, Exponential, FisherSnedecor, Gamma,
     GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace,
     LogNormal, Normal, StudentT, TanhNormal, TruncatedNormal, Uniform, VonMises,
@@ -28,7 +32,8 @@ pub struct DistSpec {
     pub name: &'static str,
     /// Display name (`HalfNormal`).
     pub display: &'static str,
-    /// torch parameter names, in constructor order.
+    /// torch parameter names, in constructor order; `probs|logits` is one parameter
+    /// given by either name (exactly one of them), as torch's probs-or-logits families.
     pub params: &'static [&'static str],
     /// Whether parameters may be vectors (`loc=0.5,-1`): the families whose last
     /// parameter dimension becomes the event (draws are vectors, `event_shape = [K]`).
@@ -43,14 +48,20 @@ pub struct DistArgs {
     /// halfnormal, halfcauchy, gamma, chi2, inversegamma, beta, studentt,
     /// fishersnedecor, kumaraswamy, generalizedpareto, continuousbernoulli, vonmises,
     /// tanhnormal, truncatednormal, pareto, weibull (scalar parameters, scalar draws);
-    /// dirichlet, logisticnormal (vector parameters, draws on the simplex)
+    /// dirichlet, logisticnormal (vector parameters, draws on the simplex);
+    /// bernoulli, binomial, geometric, negativebinomial, poisson (counts);
+    /// relaxedbernoulli, logitrelaxedbernoulli; categorical (class indices),
+    /// onehotcategorical, multinomial, relaxedonehotcategorical (vectors of K)
     /// (case-insensitive).
     pub dist: String,
     /// A parameter by its torch name, as NAME=VALUE (repeat for each: --param loc=0
     /// --param scale=1). Dirichlet and LogisticNormal take vectors, comma-separated
     /// (--param concentration=1,2,3; --param loc=0.5,-1 --param scale=1): vectors of one
     /// distribution must have the same length K, a single number broadcasts. Dirichlet
-    /// draws have K coordinates, LogisticNormal draws K + 1.
+    /// draws have K coordinates, LogisticNormal draws K + 1. The probs-or-logits
+    /// families take exactly one of --param probs=... and --param logits=... (the
+    /// categorical ones a comma-separated list of K ≥ 2 entries; Multinomial's
+    /// total_count a whole number).
     #[arg(
         short,
         long = "param",
@@ -212,6 +223,72 @@ pub const SPECS: &[DistSpec] = &[
         params: &["loc", "scale"],
         vector: true,
     },
+    DistSpec {
+        name: "bernoulli",
+        display: "Bernoulli",
+        params: &["probs|logits"],
+        vector: false,
+    },
+    DistSpec {
+        name: "binomial",
+        display: "Binomial",
+        params: &["total_count", "probs|logits"],
+        vector: false,
+    },
+    DistSpec {
+        name: "geometric",
+        display: "Geometric",
+        params: &["probs|logits"],
+        vector: false,
+    },
+    DistSpec {
+        name: "negativebinomial",
+        display: "NegativeBinomial",
+        params: &["total_count", "probs|logits"],
+        vector: false,
+    },
+    DistSpec {
+        name: "poisson",
+        display: "Poisson",
+        params: &["rate"],
+        vector: false,
+    },
+    DistSpec {
+        name: "categorical",
+        display: "Categorical",
+        params: &["probs|logits"],
+        vector: true,
+    },
+    DistSpec {
+        name: "onehotcategorical",
+        display: "OneHotCategorical",
+        params: &["probs|logits"],
+        vector: true,
+    },
+    DistSpec {
+        name: "multinomial",
+        display: "Multinomial",
+        params: &["total_count", "probs|logits"],
+        vector: true,
+    },
+    DistSpec {
+        name: "relaxedbernoulli",
+        display: "RelaxedBernoulli",
+        params: &["temperature", "probs|logits"],
+        vector: false,
+    },
+    DistSpec {
+        name: "logitrelaxedbernoulli",
+        display: "LogitRelaxedBernoulli",
+        params: &["temperature", "probs|logits"],
+        vector: false,
+    },
+    DistSpec {
+        name: "relaxedonehotcategorical",
+        display: "RelaxedOneHotCategorical",
+        params: &["temperature", "probs|logits"],
+        vector: true,
+    },
 ];
 
 /// The comma-separated list of known names, for error messages and help.
@@ -355,14 +432,16 @@ pub struct Built {
     pub spec: &'static DistSpec,
     /// Parameter values in constructor order.
     pub values: Vec<ParamValue>,
+    /// The parameter names as given, in constructor order (`logits` where the user
+    /// chose it over `probs`).
+    pub names: Vec<&'static str>,
 }
 
 impl Built {
     /// `Normal(loc=0, scale=1)`, `LogisticNormal(loc=[0, 1], scale=1)`.
     pub fn label(&self) -> String {
         let ps: Vec<String> = self
-            .spec
-            .params
+            .names
             .iter()
             .zip(&self.values)
             .map(|(k, v)| format!("{k}={}", v.text()))
@@ -381,6 +460,9 @@ impl Built {
     /// property). Empty for other families, or where a marginal cannot be built (the
     /// sum overflows the dtype).
     pub fn marginals(&self) -> Vec<(String, Box<dyn Distribution>)> {
+        if self.spec.name == "multinomial" {
+            return self.multinomial_marginals();
+        }
         if self.spec.name != "dirichlet" {
             return vec![];
         }
@@ -410,6 +492,36 @@ impl Built {
         out
     }
 
+    /// Multinomial(n, p): coordinate k is Binomial(n, p_k), p normalised from probs
+    /// (p/Σp) or logits (softmax), in f64 on the host.
+    fn multinomial_marginals(&self) -> Vec<(String, Box<dyn Distribution>)> {
+        let n = self.values[0].numbers()[0];
+        let x = self.values[1].numbers();
+        let p: Vec<f64> = if self.names[1] == "logits" {
+            let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = x.iter().map(|v| (v - m).exp()).collect();
+            let z: f64 = e.iter().sum();
+            e.iter().map(|v| v / z).collect()
+        } else {
+            let z: f64 = x.iter().sum();
+            x.iter().map(|v| v / z).collect()
+        };
+        let dtype = self.dist.dtype();
+        let f = |v: f64| fmt_num(v, DType::F64, Digits::Sig(4));
+        let mut out = Vec::with_capacity(p.len());
+        for pk in p {
+            let b = Tensor::new(&[n, pk], &Device::Cpu)
+                .and_then(|t| t.to_dtype(dtype))
+                .map_err(candle_distributions::Error::from)
+                .and_then(|t| Binomial::new_with_validation(&t.get(0)?, &t.get(1)?, true));
+            match b {
+                Ok(b) => out.push((format!("Binomial({}, {})", f(n), f(pk)), Box::new(b) as _)),
+                Err(_) => return vec![],
+            }
+        }
+        out
+    }
+
     /// Whether draws are vectors (`event_shape` non-empty).
     pub fn is_vector(&self) -> bool {
         !self.dist.event_shape().is_empty()
@@ -419,9 +531,12 @@ impl Built {
 /// Checks the lengths of a family's vector parameters: the vectors must all have the
 /// same length (scalars broadcast against them, as tensors of shape `[]` do), and a
 /// family with scalar parameters takes no vector at all.
-fn check_lengths(spec: &DistSpec, values: &[ParamValue]) -> Result<(), String> {
-    let vectors: Vec<(&str, usize)> = spec
-        .params
+fn check_lengths(
+    spec: &DistSpec,
+    names: &[&'static str],
+    values: &[ParamValue],
+) -> Result<(), String> {
+    let vectors: Vec<(&str, usize)> = names
         .iter()
         .zip(values)
         .filter_map(|(k, v)| match v {
@@ -441,6 +556,26 @@ fn check_lengths(spec: &DistSpec, values: &[ParamValue]) -> Result<(), String> {
             spec.name, w[0].0, w[0].1, w[1].0, w[1].1
         ));
     }
+    if is_categorical(spec) {
+        for (k, v) in names.iter().zip(values) {
+            match (v, k == &"probs" || k == &"logits") {
+                (ParamValue::Scalar(_), true) => {
+                    return Err(format!(
+                        "{}: `{k}` must list the K ≥ 2 categories, comma-separated (for example {k}=0.2,0.3,0.5)",
+                        spec.name
+                    ))
+                }
+                (ParamValue::Vector(xs), false) => {
+                    return Err(format!(
+                        "{}: `{k}` is one number, but has {} entries",
+                        spec.name,
+                        xs.len()
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
     if spec.name == "dirichlet" && vectors.is_empty() {
         return Err(
             "dirichlet: `concentration` must list the K ≥ 2 categories, comma-separated (for example concentration=1,2,3)"
@@ -448,6 +583,45 @@ fn check_lengths(spec: &DistSpec, values: &[ParamValue]) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Whether the family's probs/logits are a vector of K categories (its other
+/// parameters are single numbers).
+pub fn is_categorical(spec: &DistSpec) -> bool {
+    matches!(
+        spec.name,
+        "categorical" | "onehotcategorical" | "multinomial" | "relaxedonehotcategorical"
+    )
+}
+
+/// Whether the family is discrete (draws are integers or vectors of integers): its
+/// pmf is what `sample --plot` draws against the observed frequencies.
+pub fn is_discrete(spec: &DistSpec) -> bool {
+    matches!(
+        spec.name,
+        "bernoulli"
+            | "binomial"
+            | "geometric"
+            | "negativebinomial"
+            | "poisson"
+            | "categorical"
+            | "onehotcategorical"
+            | "multinomial"
+    )
+}
+
+/// The position of parameter `k` in `spec.params` and its name there (an entry
+/// `probs|logits` accepts either).
+fn param_slot(spec: &DistSpec, k: &str) -> Option<(usize, &'static str)> {
+    spec.params
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| n.split('|').find(|a| *a == k).map(|a| (i, a)))
+}
+
+/// `probs|logits` as people read it: `probs or logits`.
+fn readable(n: &str) -> String {
+    n.replace('|', " or ")
 }
 
 /// Builds distribution `name` from `k=v` parameter strings, in `dtype`, on the CPU.
@@ -459,35 +633,43 @@ fn check_lengths(spec: &DistSpec, values: &[ParamValue]) -> Result<(), String> {
 pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, String> {
     let spec = lookup(name)?;
     let mut values: Vec<Option<ParamValue>> = vec![None; spec.params.len()];
+    let mut names: Vec<&'static str> = spec.params.to_vec();
     for p in params {
         let (k, v) = parse_param(p)?;
-        let i = spec.params.iter().position(|n| *n == k).ok_or_else(|| {
+        let (i, name) = param_slot(spec, &k).ok_or_else(|| {
             format!(
                 "unknown parameter `{k}` for {} (valid: {})",
                 spec.name,
-                spec.params.join(", ")
+                readable(&spec.params.join(", "))
             )
         })?;
         if values[i].is_some() {
+            if names[i] != name {
+                return Err(format!(
+                    "{}: give `{}` or `{name}`, not both (they are the same parameter)",
+                    spec.name, names[i]
+                ));
+            }
             return Err(format!("parameter `{k}` given twice"));
         }
+        names[i] = name;
         for x in v.numbers() {
             check_fits(&format!("--param {k}"), *x, dtype)?;
         }
         values[i] = Some(v);
     }
-    let missing: Vec<&str> = spec
+    let missing: Vec<String> = spec
         .params
         .iter()
         .zip(&values)
         .filter(|(_, v)| v.is_none())
-        .map(|(n, _)| *n)
+        .map(|(n, _)| readable(n))
         .collect();
     if !missing.is_empty() {
         let usage: Vec<String> = spec
             .params
             .iter()
-            .map(|n| format!("--param {n}=..."))
+            .map(|n| format!("--param {}=...", n.split('|').next().unwrap_or(n)))
             .collect();
         return Err(format!(
             "{} needs parameter{} {} (usage: {} {})",
@@ -499,16 +681,62 @@ pub fn build(name: &str, params: &[String], dtype: DType) -> Result<Built, Strin
         ));
     }
     let values: Vec<ParamValue> = values.into_iter().flatten().collect();
-    check_lengths(spec, &values)?;
-    let dist = construct(spec, &values, dtype).map_err(|e| e.to_string())?;
-    Ok(Built { dist, spec, values })
+    check_lengths(spec, &names, &values)?;
+    let dist = construct(spec, &names, &values, dtype)?;
+    Ok(Built {
+        dist,
+        spec,
+        values,
+        names,
+    })
+}
+
+/// Multinomial's `total_count`: a whole number (a count of trials, not a tensor).
+fn whole_count(spec: &DistSpec, v: &ParamValue) -> Result<usize, String> {
+    let x = v.numbers()[0];
+    if x < 0.0 || x.fract() != 0.0 || x > 9.007_199_254_740_992e15 {
+        return Err(format!(
+            "{}: `total_count` must be a whole number of trials (0, 1, 2, ...), got {}",
+            spec.name,
+            fmt_num(x, DType::F64, Digits::Full)
+        ));
+    }
+    Ok(x as usize)
 }
 
 fn construct(
     spec: &DistSpec,
+    names: &[&'static str],
+    values: &[ParamValue],
+    dtype: DType,
+) -> Result<Box<dyn Distribution>, String> {
+    let count = if spec.name == "multinomial" {
+        Some(whole_count(spec, &values[0])?)
+    } else {
+        None
+    };
+    let logits = names.contains(&"logits");
+    construct_tensors(spec, logits, count, values, dtype).map_err(|e| e.to_string())
+}
+
+fn construct_tensors(
+    spec: &DistSpec,
+    logits: bool,
+    count: Option<usize>,
     values: &[ParamValue],
     dtype: DType,
 ) -> candle_distributions::Result<Box<dyn Distribution>> {
+    // The families given by probs or by logits: `from_logits_with_validation` or
+    // `new_with_validation`, with the same leading parameters.
+    macro_rules! probs_or_logits {
+        ($ty:ident, $($a:expr),+) => {
+            if logits {
+                Box::new($ty::from_logits_with_validation($($a),+, true)?) as Box<dyn Distribution>
+            } else {
+                Box::new($ty::new_with_validation($($a),+, true)?)
+            }
+        };
+    }
     let dev = Device::Cpu;
     let t: Vec<Tensor> = values
         .iter()
@@ -544,6 +772,17 @@ fn construct(
         "weibull" => Box::new(Weibull::new_with_validation(&t[0], &t[1], true)?),
         "dirichlet" => Box::new(Dirichlet::new_with_validation(&t[0], true)?),
         "logisticnormal" => Box::new(LogisticNormal::new_with_validation(&t[0], &t[1], true)?),
+        "bernoulli" => probs_or_logits!(Bernoulli, &t[0]),
+        "binomial" => probs_or_logits!(Binomial, &t[0], &t[1]),
+        "geometric" => probs_or_logits!(Geometric, &t[0]),
+        "negativebinomial" => probs_or_logits!(NegativeBinomial, &t[0], &t[1]),
+        "poisson" => Box::new(Poisson::new_with_validation(&t[0], true)?),
+        "categorical" => probs_or_logits!(Categorical, &t[0]),
+        "onehotcategorical" => probs_or_logits!(OneHotCategorical, &t[0]),
+        "multinomial" => probs_or_logits!(Multinomial, count.unwrap_or(0), &t[1]),
+        "relaxedbernoulli" => probs_or_logits!(RelaxedBernoulli, &t[0], &t[1]),
+        "logitrelaxedbernoulli" => probs_or_logits!(LogitRelaxedBernoulli, &t[0], &t[1]),
+        "relaxedonehotcategorical" => probs_or_logits!(RelaxedOneHotCategorical, &t[0], &t[1]),
         other => {
             return Err(candle_distributions::Error::InvalidArgument(format!(
                 "no constructor for `{other}`"
@@ -563,6 +802,25 @@ pub fn host(t: &Tensor) -> Result<Vec<f64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multinomial_marginals_are_binomials_of_the_normalised_probs() {
+        for (p, want) in [("probs=1,3", [0.25, 0.75]), ("logits=0,0", [0.5, 0.5])] {
+            let b = build(
+                "multinomial",
+                &["total_count=8".into(), p.into()],
+                DType::F64,
+            )
+            .unwrap();
+            let m = b.marginals();
+            assert_eq!(m.len(), 2);
+            for ((label, d), w) in m.iter().zip(want) {
+                assert_eq!(label, &format!("Binomial(8, {w})"));
+                let mean = host(&d.mean().unwrap()).unwrap()[0];
+                assert!((mean - 8.0 * w).abs() < 1e-12, "{label}: {mean}");
+            }
+        }
+    }
 
     #[test]
     fn names_are_case_and_separator_insensitive() {
@@ -617,6 +875,12 @@ mod tests {
                 .map(|p| {
                     if *p == "high" {
                         "high=2".to_string()
+                    } else if *p == "probs|logits" && is_categorical(s) {
+                        "probs=0.5,0.5".to_string()
+                    } else if *p == "probs|logits" {
+                        "probs=0.5".to_string()
+                    } else if is_categorical(s) {
+                        format!("{p}=1")
                     } else if s.vector {
                         format!("{p}=1,2")
                     } else {

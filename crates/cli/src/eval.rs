@@ -13,7 +13,10 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub spec: dists::DistArgs,
     /// A point at which to evaluate log_prob and cdf (repeat for several); for
-    /// Dirichlet and LogisticNormal, its coordinates comma-separated (0.2,0.3,0.5).
+    /// Dirichlet and LogisticNormal, its coordinates comma-separated (0.2,0.3,0.5); for
+    /// the discrete families an integer of the support (a class index for Categorical,
+    /// a one-hot or count vector for OneHotCategorical and Multinomial), whose pmf is
+    /// printed too.
     #[arg(short, long = "value", value_name = "X", allow_hyphen_values = true)]
     pub values: Vec<String>,
     /// Floating-point type of parameters and values.
@@ -119,7 +122,9 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         // Round-trip the values through the dtype so f32 shows what was evaluated.
         outln!();
         let f = |v: f64| fmt_num(v, dtype, digits);
-        let table: Vec<[String; 3]> = values
+        // Discrete families also show the mass itself, P(X = x) = exp(log_prob).
+        let discrete = dists::is_discrete(built.spec);
+        let table: Vec<[String; 4]> = values
             .iter()
             .enumerate()
             .map(|(i, x)| {
@@ -127,7 +132,12 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
                 // A point of the event shape prints as its coordinates joined by commas
                 // (one field, as typed).
                 let x = x.numbers().iter().map(|v| f(*v)).collect::<Vec<_>>();
-                [x.join(","), f(lp[i]), c]
+                let pmf = if discrete {
+                    f(lp[i].exp())
+                } else {
+                    String::new()
+                };
+                [x.join(","), f(lp[i]), pmf, c]
             })
             .collect();
         let w = table
@@ -137,9 +147,22 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
             .max()
             .unwrap_or(0)
             .max(10);
-        outln!("{:>w$} {:>w$} {:>w$}", "value", "log_prob", "cdf");
-        for [x, l, c] in &table {
-            outln!("{x:>w$} {l:>w$} {c:>w$}");
+        if discrete {
+            outln!(
+                "{:>w$} {:>w$} {:>w$} {:>w$}",
+                "value",
+                "log_prob",
+                "pmf",
+                "cdf"
+            );
+            for [x, l, p, c] in &table {
+                outln!("{x:>w$} {l:>w$} {p:>w$} {c:>w$}");
+            }
+        } else {
+            outln!("{:>w$} {:>w$} {:>w$}", "value", "log_prob", "cdf");
+            for [x, l, _, c] in &table {
+                outln!("{x:>w$} {l:>w$} {c:>w$}");
+            }
         }
     }
     Ok(())

@@ -9,7 +9,8 @@ use candle_distributions::{kl_divergence, kl_divergence_mc, Error, Generator};
 /// Options of `candle-dist kl`.
 ///
 /// Example: `candle-dist kl normal normal --p-param loc=0 --p-param scale=1
-/// --q-param loc=1 --q-param scale=2 --mc 100000`.
+/// --q-param loc=1 --q-param scale=2 --mc 100000`; discrete pairs alike
+/// (`candle-dist kl bernoulli poisson --p-param logits=-1 --q-param rate=0.5`).
 #[derive(clap::Args, Debug)]
 pub struct KlArgs {
     /// The first distribution P (the one the expectation is over), by name as in
@@ -59,11 +60,19 @@ pub fn run(args: &KlArgs) -> Result<(), String> {
     let closed = match kl_divergence(p.dist.as_ref(), q.dist.as_ref()) {
         Ok(t) => Some(dists::host(&t)?[0]),
         Err(Error::NotImplemented { .. }) if args.mc.is_some() => None,
-        Err(Error::NotImplemented { .. }) => {
+        Err(Error::NotImplemented { reason, .. }) => {
+            // The library's reason where it says more than "no closed form" (Binomial
+            // pairs with a larger q.total_count).
+            let why = reason
+                .as_deref()
+                .and_then(|r| r.split_once(": "))
+                .and_then(|(_, r)| r.split(';').next())
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
             return Err(format!(
-                "no closed form for KL({} ‖ {}); add --mc N for a Monte Carlo estimate",
+                "no closed form for KL({} ‖ {}){why}; add --mc N for a Monte Carlo estimate",
                 p.spec.display, q.spec.display
-            ))
+            ));
         }
         Err(e) => return Err(e.to_string()),
     };

@@ -249,7 +249,10 @@ pub fn support_bounds(c: &Constraint) -> (f64, f64) {
         Constraint::Interval(l, h) | Constraint::HalfOpenInterval(l, h) => (*l, *h),
         Constraint::UnitInterval | Constraint::Simplex | Constraint::Boolean => (0.0, 1.0),
         Constraint::IntegerInterval(l, h) => (*l as f64, *h as f64),
-        Constraint::DependentInterval { low, high } => (ends(low, true), ends(high, false)),
+        Constraint::DependentInterval { low, high }
+        | Constraint::DependentIntegerInterval { low, high } => {
+            (ends(low, true), ends(high, false))
+        }
         Constraint::DependentGreaterThanEq { low } => (ends(low, true), inf),
         _ => (-inf, inf),
     }
@@ -768,6 +771,307 @@ pub fn samples_vs_density(
     })
 }
 
+/// The most bars of a pmf chart: wider ranges of integers are grouped into cells of
+/// equal width.
+pub const MAX_BARS: usize = 60;
+
+/// The most integers whose pmf a chart evaluates one by one.
+pub const MAX_PMF_POINTS: i64 = 2_000_000;
+
+/// Points per bar where the range has more than [`MAX_PMF_POINTS`] integers.
+pub const PMF_SAMPLES: i64 = 64;
+
+/// What [`frequencies_vs_pmf`] drew.
+#[derive(Debug, Clone)]
+pub struct PmfReport {
+    /// The first and last integer plotted.
+    pub lo: i64,
+    /// The first and last integer plotted.
+    pub hi: i64,
+    /// Integers per bar (1 unless the range is wider than [`MAX_BARS`]).
+    pub width: i64,
+    /// Draws outside `[lo, hi]`.
+    pub outside: usize,
+}
+
+/// The cells of a pmf chart.
+#[derive(Debug, Clone)]
+pub struct PmfCells {
+    /// The first integer of each cell.
+    pub starts: Vec<i64>,
+    /// The fraction of all draws in each cell.
+    pub freq: Vec<f64>,
+    /// The pmf summed over each cell.
+    pub pmf: Vec<f64>,
+    /// Integers per cell.
+    pub width: i64,
+    /// Whether each cell's pmf is the exact sum (else a mean over [`PMF_SAMPLES`]
+    /// points times the cell's size).
+    pub exact: bool,
+}
+
+/// Observed frequencies of integer draws and the pmf of `dist` on the same cells: one
+/// cell per integer from `lo` to `hi`, grouped `width` at a time when more than
+/// [`MAX_BARS`] (the pmf summed over each group).
+pub fn pmf_cells(
+    dist: &dyn Distribution,
+    sorted: &[f64],
+    lo: i64,
+    hi: i64,
+) -> Result<PmfCells, String> {
+    let span = (hi - lo + 1).max(1);
+    let width = (span + MAX_BARS as i64 - 1) / MAX_BARS as i64;
+    let cells = ((span + width - 1) / width) as usize;
+    let n = sorted.len() as f64;
+    let mut freq = vec![0.0; cells];
+    for &x in sorted {
+        if x >= lo as f64 && x <= hi as f64 {
+            freq[((x as i64 - lo) / width) as usize] += 1.0 / n;
+        }
+    }
+    // Every integer of the range up to MAX_PMF_POINTS of them; beyond that (a
+    // Geometric of tiny p), a cell's mass is its integer count times the mean of the pmf
+    // at PMF_SAMPLES evenly spaced integers in it (`exact` says which).
+    let exact = span <= MAX_PMF_POINTS;
+    let ks: Vec<f64> = if exact {
+        (lo..=hi).map(|k| k as f64).collect()
+    } else {
+        (0..cells as i64)
+            .flat_map(|c| {
+                let a = lo + c * width;
+                let len = width.min(hi - a + 1);
+                (0..PMF_SAMPLES).map(move |j| (a + j * (len - 1) / (PMF_SAMPLES - 1)) as f64)
+            })
+            .collect()
+    };
+    let v = Tensor::new(ks.as_slice(), dist.device())
+        .and_then(|t| t.to_dtype(dist.dtype()))
+        .map_err(|e| e.to_string())?;
+    let lp = dist.log_prob(&v).map_err(|e| e.to_string())?;
+    let lp = lp
+        .to_dtype(candle_core::DType::F64)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1::<f64>())
+        .map_err(|e| e.to_string())?;
+    let mut pmf = vec![0.0; cells];
+    if exact {
+        for (i, l) in lp.iter().enumerate() {
+            pmf[i / width as usize] += l.exp();
+        }
+    } else {
+        for (c, chunk) in lp.chunks(PMF_SAMPLES as usize).enumerate() {
+            let len = width.min(hi - (lo + c as i64 * width) + 1) as f64;
+            pmf[c] = len * chunk.iter().map(|l| l.exp()).sum::<f64>() / PMF_SAMPLES as f64;
+        }
+    }
+    let starts = (0..cells as i64).map(|c| lo + c * width).collect();
+    Ok(PmfCells {
+        starts,
+        freq,
+        pmf,
+        width,
+        exact,
+    })
+}
+
+/// The integers a pmf chart spans: every observed value when they fit in a few hundred
+/// cells, else the draws' 0.05% to 99.95% quantiles (the rest is reported as outside).
+pub fn pmf_range(sorted: &[f64]) -> (i64, i64) {
+    let (a, b) = (sorted[0], sorted[sorted.len() - 1]);
+    if b - a <= 400.0 {
+        return (a as i64, b as i64);
+    }
+    let q = |p: f64| quantile_sorted(sorted, p);
+    (q(0.0005).floor() as i64, q(0.9995).ceil() as i64)
+}
+
+/// Draws the bars of the observed frequencies of integer draws (`sorted`, all finite
+/// integers) and the pmf of `dist` (red markers) into `area`, on the cells of
+/// [`pmf_cells`] over [`pmf_range`], with `caption` on top; `small` shrinks the text
+/// and leaves the legend out (a panel of several). The caller presents the image.
+fn pmf_panel(
+    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    to: &Staged,
+    caption: &str,
+    dist: &dyn Distribution,
+    sorted: &[f64],
+    small: bool,
+) -> Result<PmfReport, String> {
+    let (lo, hi) = pmf_range(sorted);
+    let PmfCells {
+        starts,
+        freq,
+        pmf,
+        width,
+        exact,
+    } = pmf_cells(dist, sorted, lo, hi)?;
+    let outside = sorted
+        .iter()
+        .filter(|x| **x < lo as f64 || **x > hi as f64)
+        .count();
+    let top = freq
+        .iter()
+        .chain(&pmf)
+        .fold(0.0f64, |m, v| m.max(*v))
+        .max(1e-300)
+        * 1.15;
+    let (x_lo, x_hi) = (
+        lo as f64 - 0.5 * width as f64,
+        (hi + 1) as f64 - 0.5 * width as f64,
+    );
+    let x_hi = x_hi.max(x_lo + width as f64);
+
+    let e = perr(to);
+    let (cap_px, text_px, margin) = if small { (17, 13, 8) } else { (26, 16, 18) };
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", cap_px))
+        .margin(margin)
+        .x_label_area_size(if small { 36 } else { 48 })
+        .y_label_area_size(if small { 60 } else { 84 })
+        .build_cartesian_2d(x_lo..x_hi, 0.0..top)
+        .map_err(&e)?;
+    let yd = tick_digits(0.0, top);
+    let y_fmt = move |v: &f64| fmt_tick(*v, yd, top);
+    // Integers as integers (no ticks between them); wide ranges in the axis's format.
+    let (xd, xw) = (tick_digits(x_lo, x_hi), x_hi - x_lo);
+    let x_fmt = move |v: &f64| {
+        if v.fract() != 0.0 {
+            String::new()
+        } else if v.abs() < 1e6 {
+            format!("{v}")
+        } else {
+            fmt_tick(*v, xd, xw)
+        }
+    };
+    let (x_desc, y_desc) = if width == 1 {
+        ("k".to_string(), "frequency / P(X = k)".to_string())
+    } else {
+        (
+            format!("k ({width} values per bar)"),
+            "frequency / P(X in bar)".to_string(),
+        )
+    };
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(((hi - lo) / width + 1).clamp(2, if small { 6 } else { 12 }) as usize)
+        .y_labels(if small { 5 } else { 7 })
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style(("sans-serif", text_px))
+        .axis_desc_style(("sans-serif", text_px + 2))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(&e)?;
+    let bar = RGBColor(70, 130, 180);
+    let half = 0.4 * width as f64;
+    let centre = |s: i64| s as f64 + 0.5 * (width - 1) as f64;
+    let n = sorted.len();
+    let mut label = format!(
+        "observed frequency ({n} draw{})",
+        if n == 1 { "" } else { "s" }
+    );
+    if outside > 0 {
+        label += &format!(", {outside} outside the x-range");
+    }
+    chart
+        .draw_series(starts.iter().zip(&freq).map(|(&s, &f)| {
+            Rectangle::new(
+                [(centre(s) - half, 0.0), (centre(s) + half, f)],
+                bar.mix(0.55).filled(),
+            )
+        }))
+        .map_err(&e)?
+        .label(label)
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 18, y + 6)], bar.mix(0.55).filled())
+        });
+    let red = RGBColor(200, 30, 30);
+    chart
+        .draw_series(
+            starts
+                .iter()
+                .zip(&pmf)
+                .map(|(&s, &p)| Circle::new((centre(s), p), 5, red.filled())),
+        )
+        .map_err(&e)?
+        .label(if exact {
+            "pmf exp(log_prob(k))".to_string()
+        } else {
+            format!("pmf exp(log_prob(k)), mean of {PMF_SAMPLES} points × bar width")
+        })
+        .legend(move |(x, y)| Circle::new((x + 9, y), 5, red.filled()));
+    if !small {
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 17))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(&e)?;
+    }
+    Ok(PmfReport {
+        lo,
+        hi,
+        width,
+        outside,
+    })
+}
+
+/// Writes a PNG bar chart of the observed frequencies of integer draws (`sorted`, all
+/// finite integers) against the pmf of `dist` (red markers), on the cells of
+/// [`pmf_cells`] over [`pmf_range`].
+pub fn frequencies_vs_pmf(
+    to: &Staged,
+    title: &str,
+    dist: &dyn Distribution,
+    sorted: &[f64],
+) -> Result<PmfReport, String> {
+    ensure_font()?;
+    let e = perr(to);
+    let root = BitMapBackend::new(&to.file, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let report = pmf_panel(&root, to, title, dist, sorted, false)?;
+    root.present().map_err(&e)?;
+    Ok(report)
+}
+
+/// Writes a PNG with one pmf bar chart per coordinate of integer vector draws
+/// (Multinomial counts): `columns[j]` holds coordinate j of every draw, sorted, and
+/// `marginals[j]` its law (Binomial(n, p_j)), whose pmf is drawn over the bars.
+pub fn coordinate_pmf_charts(
+    to: &Staged,
+    title: &str,
+    columns: &[Vec<f64>],
+    marginals: &[(String, Box<dyn Distribution>)],
+) -> Result<Vec<PmfReport>, String> {
+    ensure_font()?;
+    let k = columns.len().max(1);
+    let cols = (1..=4).find(|c| c * c >= k).unwrap_or(4);
+    let rows = k.div_ceil(cols);
+    let e = perr(to);
+    let width = 420 * cols as u32 + 40;
+    let root = BitMapBackend::new(&to.file, (width, 300 * rows as u32 + 70)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let title_px = (width as f64 / (0.55 * title.chars().count().max(1) as f64)).clamp(12.0, 24.0);
+    let root = root.titled(title, ("sans-serif", title_px)).map_err(&e)?;
+    let mut out = Vec::with_capacity(columns.len());
+    for (j, ((panel, column), (label, m))) in root
+        .split_evenly((rows, cols))
+        .iter()
+        .zip(columns)
+        .zip(marginals)
+        .enumerate()
+    {
+        let caption = format!("x{j}  (bars: frequencies; dots: {label} pmf)");
+        out.push(pmf_panel(panel, to, &caption, m.as_ref(), column, true)?);
+    }
+    root.present().map_err(&e)?;
+    Ok(out)
+}
+
 /// Writes a PNG with one histogram panel per coordinate of vector draws: `columns[j]`
 /// holds coordinate j of every draw, sorted by `f64::total_cmp` (no NaN). Each panel
 /// spans the support's bounds where they are finite (`[0, 1]` on the simplex) and the
@@ -880,6 +1184,47 @@ pub fn coordinate_histograms(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pmf cells: one per integer when the range is narrow, groups of `width` summing
+    /// the pmf exactly otherwise, and a mean-of-points estimate beyond
+    /// [`MAX_PMF_POINTS`]; frequencies count the draws in each cell.
+    #[test]
+    fn pmf_cells_group_integers_and_sum_the_pmf() {
+        use candle_distributions::{Geometric, Poisson};
+        let f64_scalar = |v: f64| Tensor::new(v, &candle_core::Device::Cpu).unwrap();
+        let pois = Poisson::new(&f64_scalar(3.0)).unwrap();
+        let pmf = |k: i64| {
+            let lf: f64 = (1..=k).map(|i| (i as f64).ln()).sum();
+            (k as f64 * 3f64.ln() - 3.0 - lf).exp()
+        };
+        let draws = [0.0, 1.0, 1.0, 2.0, 5.0];
+        let c = pmf_cells(&pois, &draws, 0, 5).unwrap();
+        assert_eq!((c.width, c.exact, c.starts.len()), (1, true, 6));
+        assert_eq!(c.freq, vec![0.2, 0.4, 0.2, 0.0, 0.0, 0.2]);
+        for (k, p) in c.pmf.iter().enumerate() {
+            assert!(
+                (p - pmf(k as i64)).abs() < 1e-13 * p,
+                "{k}: {p} vs {}",
+                pmf(k as i64)
+            );
+        }
+        // 0..=239 in 60 cells of 4 integers.
+        let c = pmf_cells(&pois, &draws, 0, 239).unwrap();
+        assert_eq!((c.width, c.starts.len()), (4, 60));
+        assert_eq!(c.freq[0], 0.8);
+        let want: f64 = (0..4).map(pmf).sum();
+        assert!((c.pmf[0] - want).abs() < 1e-13 * want);
+        assert!((c.pmf.iter().sum::<f64>() - 1.0).abs() < 1e-14);
+        // Beyond MAX_PMF_POINTS integers: P(X ≤ h) = 1 − (1 − p)^(h + 1) for a
+        // Geometric, estimated within 1e-3.
+        let geo = Geometric::new(&f64_scalar(1e-7)).unwrap();
+        let hi = 50_000_000;
+        let c = pmf_cells(&geo, &[0.0], 0, hi).unwrap();
+        assert!(!c.exact);
+        let want = 1.0 - (1.0 - 1e-7f64).powf(hi as f64 + 1.0);
+        let got: f64 = c.pmf.iter().sum();
+        assert!((got - want).abs() < 1e-3, "{got} vs {want}");
+    }
 
     #[test]
     fn clipping_splits_at_the_top_and_cuts_poles() {

@@ -48,12 +48,13 @@ pub struct SampleArgs {
     pub digits: Digits,
     /// Write a PNG histogram of the samples against the density (the name must end in
     /// .png); for Dirichlet and LogisticNormal, one histogram panel per coordinate (at
-    /// most 16 coordinates).
+    /// most 16 coordinates); for the discrete families, a bar chart of the observed
+    /// frequencies against the pmf (OneHotCategorical: of the class indices).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// Write the samples, one per line, each in the shortest form that reads back to
     /// the exact value (a draw of Dirichlet or LogisticNormal: its coordinates,
-    /// comma-separated).
+    /// comma-separated; of OneHotCategorical: the index of its class).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 }
@@ -109,10 +110,30 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
         .as_deref()
         .map(|p| outputs.add("--csv", p, Kind::Text))
         .transpose()?;
-    if built.is_vector() {
+    // OneHotCategorical: its draws are summarized and plotted as class indices, against
+    // the Categorical of the same parameter (the position of the 1 is that law).
+    let as_index = match built.spec.name {
+        "onehotcategorical" => Some(dists::build("categorical", &args.spec.params, dtype)?),
+        _ => None,
+    };
+    if built.is_vector() && as_index.is_none() {
         return run_vector(args, &built, n, outputs, plot_to, csv_to);
     }
-    let xs = draw(d, n, args.seed)?;
+    let xs = match &as_index {
+        Some(_) => {
+            let k = built.event_size();
+            draw(d, n, args.seed)?
+                .chunks(k)
+                .map(|row| {
+                    row.iter()
+                        .position(|x| *x == 1.0)
+                        .map_or(f64::NAN, |i| i as f64)
+                })
+                .collect()
+        }
+        None => draw(d, n, args.seed)?,
+    };
+    let d = as_index.as_ref().map_or(d, |c| c.dist.as_ref());
 
     let counts = NonFinite::count(&xs);
     if counts.nan > 0 {
@@ -128,7 +149,22 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
 
     let mut sorted = xs;
     sorted.sort_unstable_by(f64::total_cmp);
+    let discrete = dists::is_discrete(built.spec);
+    let pmf_report = match &plot_to {
+        Some(to) if discrete => {
+            let draws = if n == 1 { "draw" } else { "draws" };
+            let what = if as_index.is_some() {
+                "class index of "
+            } else {
+                ""
+            };
+            let title = format!("{}: {what}{n} {draws} vs pmf", built.label());
+            Some(plot::frequencies_vs_pmf(to, &title, d, &sorted)?)
+        }
+        _ => None,
+    };
     let report = match &plot_to {
+        Some(_) if discrete => None,
         Some(to) => {
             let draws = if n == 1 { "draw" } else { "draws" };
             let title = format!("{}: {n} {draws} vs density", built.label());
@@ -207,6 +243,22 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
             args.dtype,
         );
     }
+    if discrete {
+        print_counts(d, &sorted, dtype, args.digits)?;
+    }
+    if let (Some(to), Some(r)) = (&plot_to, &pmf_report) {
+        let mut line = format!("plot: {}", to.dest.display());
+        if r.width > 1 {
+            line += &format!(" (bars of {} values)", r.width);
+        }
+        if r.outside > 0 {
+            line += &format!(
+                " ({} of {n} draws lie outside the plotted range [{}, {}])",
+                r.outside, r.lo, r.hi
+            );
+        }
+        outln!("{line}");
+    }
     if let (Some(to), Some(r)) = (&plot_to, &report) {
         let mut line = format!("plot: {}", to.dest.display());
         if r.outside > 0 {
@@ -230,6 +282,72 @@ pub fn run(args: &SampleArgs) -> Result<(), String> {
     }
     if let Some(to) = &csv_to {
         outln!("csv:  {}", to.dest.display());
+    }
+    Ok(())
+}
+
+/// The most distinct values [`print_counts`] lists one by one.
+pub const MAX_COUNT_ROWS: usize = 30;
+
+/// The table of a discrete family's draws: each observed value, its count, its
+/// frequency and the pmf there (exp(log_prob)), when there are at most
+/// [`MAX_COUNT_ROWS`] distinct values; a one-line note otherwise.
+fn print_counts(
+    d: &dyn Distribution,
+    sorted: &[f64],
+    dtype: candle_core::DType,
+    digits: Digits,
+) -> Result<(), String> {
+    let mut cells: Vec<(f64, usize)> = vec![];
+    for &x in sorted {
+        match cells.last_mut() {
+            Some((v, c)) if *v == x => *c += 1,
+            _ => cells.push((x, 1)),
+        }
+    }
+    if cells.len() > MAX_COUNT_ROWS {
+        outln!(
+            "{} distinct values (more than {MAX_COUNT_ROWS}: no table; --plot draws their frequencies against the pmf)",
+            cells.len()
+        );
+        return Ok(());
+    }
+    let ks: Vec<f64> = cells.iter().map(|c| c.0).collect();
+    let v = candle_core::Tensor::new(ks.as_slice(), d.device())
+        .and_then(|t| t.to_dtype(dtype))
+        .map_err(|e| e.to_string())?;
+    let pmf = dists::host(&d.log_prob(&v).map_err(|e| e.to_string())?)?;
+    let n = sorted.len() as f64;
+    let f = |v: f64| fmt_num(v, dtype, digits);
+    let rows: Vec<[String; 4]> = cells
+        .iter()
+        .zip(&pmf)
+        .map(|((k, c), lp)| {
+            [
+                fmt_num(*k, candle_core::DType::F64, Digits::Full),
+                c.to_string(),
+                f(*c as f64 / n),
+                f(lp.exp()),
+            ]
+        })
+        .collect();
+    let w = rows
+        .iter()
+        .flatten()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    outln!();
+    outln!(
+        "{:>w$} {:>w$} {:>w$} {:>w$}",
+        "value",
+        "count",
+        "frequency",
+        "pmf"
+    );
+    for [k, c, fr, p] in &rows {
+        outln!("{k:>w$} {c:>w$} {fr:>w$} {p:>w$}");
     }
     Ok(())
 }
@@ -325,7 +443,12 @@ fn run_vector(
     if let Some(to) = &plot_to {
         let draws = if n == 1 { "draw" } else { "draws" };
         let title = format!("{}: {n} {draws}, one panel per coordinate", built.label());
-        plot::coordinate_histograms(to, &title, &d.support(), &columns, &built.marginals())?;
+        let marginals = built.marginals();
+        if dists::is_discrete(built.spec) && marginals.len() == columns.len() {
+            plot::coordinate_pmf_charts(to, &title, &columns, &marginals)?;
+        } else {
+            plot::coordinate_histograms(to, &title, &d.support(), &columns, &marginals)?;
+        }
     }
     outputs.commit()?;
 

@@ -772,3 +772,328 @@ fn transform_applies_maps_and_their_inverses() {
         );
     }
 }
+
+/// The fields of the counts-table row of `value` (value, count, frequency, pmf).
+fn count_row(stdout: &str, value: &str) -> (usize, f64, f64) {
+    let header = stdout
+        .lines()
+        .position(|l| {
+            l.split_whitespace().collect::<Vec<_>>() == ["value", "count", "frequency", "pmf"]
+        })
+        .unwrap_or_else(|| panic!("no counts table in:\n{stdout}"));
+    let f = stdout
+        .lines()
+        .skip(header + 1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&value))
+        .unwrap_or_else(|| panic!("no row {value} in:\n{stdout}"));
+    (
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+    )
+}
+
+/// A command line, the label its output starts with, and the pmf at some values.
+type PmfCase = (&'static str, &'static str, &'static [(&'static str, f64)]);
+
+/// Discrete draws: a table of counts per value whose pmf column is the family's
+/// (exact), whose frequencies are within 4.5 standard errors of it, and whose counts add
+/// up to n; the same seed gives the same counts.
+#[test]
+fn discrete_sample_prints_counts_against_the_pmf() {
+    let cases: [PmfCase; 4] = [
+        (
+            "sample bernoulli --param probs=0.3 -n 20000 --seed 3 --digits full",
+            "Bernoulli(probs=0.3)",
+            &[("0", 0.7), ("1", 0.3)],
+        ),
+        (
+            "sample categorical --param probs=1,2,5 -n 20000 --seed 4 --digits full",
+            "Categorical(probs=[1, 2, 5])",
+            &[("0", 0.125), ("1", 0.25), ("2", 0.625)],
+        ),
+        (
+            "sample onehotcategorical --param logits=0,0,0,0 -n 20000 --seed 5 --digits full",
+            "OneHotCategorical(logits=[0, 0, 0, 0])",
+            &[("0", 0.25), ("1", 0.25), ("2", 0.25), ("3", 0.25)],
+        ),
+        (
+            "sample binomial --param total_count=2 --param logits=0 -n 20000 --seed 6 --digits full",
+            "Binomial(total_count=2, logits=0)",
+            &[("0", 0.25), ("1", 0.5), ("2", 0.25)],
+        ),
+    ];
+    for (args, label, pmf) in cases {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 0, "{args}: {err}");
+        assert!(out.starts_with(label), "{out}");
+        let mut total = 0;
+        for (v, p) in pmf {
+            let (count, freq, got_p) = count_row(&out, v);
+            total += count;
+            assert!((got_p - p).abs() < 1e-15, "{args}: pmf({v}) = {got_p}");
+            assert_eq!(freq, count as f64 / 20000.0);
+            let se = (p * (1.0 - p) / 20000.0).sqrt();
+            assert!((freq - p).abs() < 4.5 * se, "{args}: {v}: {freq} vs {p}");
+        }
+        assert_eq!(total, 20000, "{out}");
+        assert_eq!(run_words(args).1, out, "same seed, same output");
+    }
+}
+
+/// `sample --plot` of a discrete family writes a bar chart; wide ranges are grouped
+/// into bars of several values (said on the plot line), and more than 30 distinct
+/// values replace the table by a note.
+#[test]
+fn discrete_sample_plots_frequencies_against_the_pmf() {
+    let dir = tmp_dir("pmf-plot");
+    let png = dir.join("poisson.png");
+    let (code, out, err) = run(&[
+        "sample",
+        "poisson",
+        "--param",
+        "rate=3.5",
+        "-n",
+        "5000",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_png(&png);
+    assert!(out.contains("plot: ") && !out.contains("bars of"), "{out}");
+    let png = dir.join("binomial.png");
+    let (code, out, err) = run(&[
+        "sample",
+        "binomial",
+        "--param",
+        "total_count=1000000",
+        "--param",
+        "probs=0.5",
+        "-n",
+        "5000",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_png(&png);
+    assert!(
+        out.contains("bars of") && out.contains("distinct values (more than 30"),
+        "{out}"
+    );
+    // Mean of the draws within 5 standard errors of n·p.
+    let m: f64 = row(&out, "mean")[1].parse().unwrap();
+    assert!((m - 500000.0).abs() < 5.0 * 500.0 / 5000f64.sqrt(), "{out}");
+}
+
+/// Every new family builds from the command line and samples, with probs or with
+/// logits; relaxed families keep the density summary.
+#[test]
+fn every_discrete_and_relaxed_family_samples() {
+    for args in [
+        "sample geometric --param logits=-1 -n 2000",
+        "sample negativebinomial --param total_count=0.5 --param probs=0.4 -n 2000",
+        "sample poisson --param rate=1e-4 -n 2000",
+        "sample multinomial --param total_count=10 --param probs=0.2,0.3,0.5 -n 2000",
+        "sample relaxedbernoulli --param temperature=0.5 --param logits=1 -n 2000",
+        "sample logitrelaxedbernoulli --param temperature=0.5 --param probs=0.3 -n 2000",
+        "sample relaxedonehotcategorical --param temperature=0.5 --param probs=0.3,0.7 -n 2000",
+    ] {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 0, "{args}: {err}");
+        assert!(out.contains("n = 2000"), "{args}: {out}");
+    }
+    // Multinomial: coordinate means near n·p, draws summing to n.
+    let (_, out, _) = run_words(
+        "sample multinomial --param total_count=10 --param probs=0.2,0.3,0.5 -n 4000 --seed 2",
+    );
+    let means: Vec<f64> = row(&out, "mean")[1..]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    for (m, want) in means.iter().zip([2.0, 3.0, 5.0]) {
+        assert!((m - want).abs() < 0.1, "{out}");
+    }
+    // Its plot: one pmf bar chart per coordinate (Binomial marginals).
+    let dir = tmp_dir("multinomial-plot");
+    let png = dir.join("m.png");
+    let (code, out, err) = run(&[
+        "sample",
+        "multinomial",
+        "--param",
+        "total_count=10",
+        "--param",
+        "logits=0,1,2",
+        "-n",
+        "2000",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("plot: "), "{out}");
+    assert_png(&png);
+}
+
+/// Parameter errors of the probs-or-logits families: exit code 2, one line on stderr,
+/// naming the problem.
+#[test]
+fn probs_or_logits_errors_are_one_line() {
+    for (args, needle) in [
+        (
+            "sample bernoulli --param probs=0.3 --param logits=1",
+            "give `probs` or `logits`, not both",
+        ),
+        ("sample bernoulli -n 10", "needs parameter probs or logits"),
+        ("sample bernoulli --param rate=1", "valid: probs or logits"),
+        ("sample bernoulli --param probs=1.5", "probs"),
+        ("sample categorical --param probs=0.3", "comma-separated"),
+        (
+            "sample multinomial --param total_count=2.5 --param probs=0.5,0.5",
+            "whole number of trials",
+        ),
+        (
+            "sample relaxedonehotcategorical --param temperature=1,2 --param probs=0.5,0.5",
+            "`temperature` is one number",
+        ),
+        ("eval categorical --param probs=1,2,3 -v 2.5", "Categorical"),
+        ("eval bernoulli --param probs=0.5 -v 2", "Bernoulli"),
+    ] {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 2, "{args}: {out}{err}");
+        assert!(
+            out.is_empty() && err.lines().count() == 1 && err.contains(needle),
+            "{args}: {err}"
+        );
+    }
+}
+
+/// `eval` of discrete families: log-masses at integer values, from probs or logits.
+#[test]
+fn eval_discrete_log_prob_and_moments() {
+    let (code, out, err) = run_words("eval bernoulli --param logits=-2 -v 0 -v 1 --digits full");
+    assert_eq!(code, 0, "{err}");
+    // ln σ(−2) = −softplus(2), ln σ(2) = −softplus(−2).
+    let lp1: f64 = row(&out, "1")[1].parse().unwrap();
+    let lp0: f64 = row(&out, "0")[1].parse().unwrap();
+    assert!((lp1 + (1.0 + 2f64.exp()).ln()).abs() < 1e-15, "{out}");
+    assert!((lp0 + (1.0 + (-2f64).exp()).ln()).abs() < 1e-15, "{out}");
+    let (code, out, err) = run_words("eval poisson --param rate=2 -v 3 --digits full");
+    assert_eq!(code, 0, "{err}");
+    let lp: f64 = row(&out, "3")[1].parse().unwrap();
+    let want = 3.0 * 2f64.ln() - 2.0 - 6f64.ln();
+    assert!((lp - want).abs() < 1e-15, "{out}");
+    assert_eq!(row(&out, "mean")[1], "2");
+    let (code, out, err) = run_words("eval categorical --param probs=1,1,2 -v 2 --digits full");
+    assert_eq!(code, 0, "{err}");
+    let lp: f64 = row(&out, "2")[1].parse().unwrap();
+    assert!((lp - 0.5f64.ln()).abs() < 1e-15, "{out}");
+    // The pmf column: exp(log_prob).
+    assert_eq!(row(&out, "2")[2], "0.5", "{out}");
+    assert!(out.contains("log_prob") && out.contains("pmf"), "{out}");
+}
+
+/// `kl` of discrete pairs: closed forms against the textbook sums, +∞ pairs, the
+/// Binomial pair without a closed form (with its reason) and its Monte Carlo estimate.
+#[test]
+fn kl_of_discrete_pairs() {
+    let (code, out, err) =
+        run_words("kl bernoulli bernoulli --p-param probs=0.3 --q-param logits=0 --digits full");
+    assert_eq!(code, 0, "{err}");
+    let v: f64 = row(&out, "closed")[2].parse().unwrap();
+    let want = 0.3 * (0.3f64 / 0.5).ln() + 0.7 * (0.7f64 / 0.5).ln();
+    assert!((v - want).abs() < 1e-15 * want.max(1.0), "{out}");
+    let (code, out, err) = run_words(
+        "kl categorical categorical --p-param probs=0.2,0.8 --q-param logits=0,0 --digits full",
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: f64 = row(&out, "closed")[2].parse().unwrap();
+    let want = 0.2 * (0.2f64 / 0.5).ln() + 0.8 * (0.8f64 / 0.5).ln();
+    assert!((v - want).abs() < 1e-15, "{out}");
+    for args in [
+        "kl poisson bernoulli --p-param rate=1 --q-param probs=0.5",
+        "kl poisson normal --p-param rate=1 --q-param loc=0 --q-param scale=1",
+        "kl normal geometric --p-param loc=0 --p-param scale=1 --q-param probs=0.5",
+    ] {
+        let (code, out, err) = run_words(args);
+        assert_eq!(code, 0, "{args}: {err}");
+        assert_eq!(row(&out, "closed")[2], "inf", "{args}: {out}");
+    }
+    let p = "kl binomial binomial --p-param total_count=5 --p-param probs=0.3 \
+             --q-param total_count=8 --q-param probs=0.4";
+    let (code, _, err) = run_words(p);
+    assert_eq!(code, 2);
+    assert!(err.contains("total_count") && err.contains("--mc"), "{err}");
+    let (code, out, err) = run_words(&format!("{p} --mc 200000 --seed 1 --digits full"));
+    assert_eq!(code, 0, "{err}");
+    // Σ_k p(k) ln(p(k)/q(k)) by hand.
+    let lc =
+        |n: u32, k: u32| -> f64 { (1..=k).map(|i| ((n - k + i) as f64 / i as f64).ln()).sum() };
+    let pmf = |n: u32, p: f64, k: u32| {
+        (lc(n, k) + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()).exp()
+    };
+    let want: f64 = (0..=5)
+        .map(|k| pmf(5, 0.3, k) * (pmf(5, 0.3, k) / pmf(8, 0.4, k)).ln())
+        .sum();
+    let f = row(&out, "monte");
+    let (est, se): (f64, f64) = (f[2].parse().unwrap(), f[4].parse().unwrap());
+    assert!((est - want).abs() < 4.5 * se, "{est} ± {se} vs {want}");
+}
+
+/// The numbers on the first line containing `key`, after it (signed decimals).
+fn numbers_after(stdout: &str, key: &str) -> Vec<f64> {
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(key))
+        .unwrap_or_else(|| panic!("no line with {key:?} in:\n{stdout}"));
+    let rest = &line[line.find(key).unwrap() + key.len()..];
+    rest.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+#[test]
+fn demo_shows_the_discrete_part() {
+    let (code, out, err) = run(&["demo", "--no-plots", "--reps", "300"]);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(out.contains("== 3. Discrete draws"), "{out}");
+    // Why there is no rsample: the errors of a Categorical and a Bernoulli.
+    for who in ["Categorical", "Bernoulli"] {
+        assert!(
+            out.contains(&format!("{who}: `rsample` is not implemented")),
+            "{who}: {out}"
+        );
+    }
+    // The score-function estimate from 16384 draws against the exact gradient
+    // (per-component standard error below 0.025 for this table).
+    let g = numbers_after(&out, "grad theta    =");
+    let exact = numbers_after(&out, "exact         =");
+    assert_eq!((g.len(), exact.len()), (4, 4), "{g:?} {exact:?}");
+    // p = softmax(0.5, -0.5, 1, 0), r = (6, 8, 3, 5.5): p_k (r_k - sum p r), by hand.
+    let e: Vec<f64> = [0.5f64, -0.5, 1.0, 0.0].iter().map(|t| t.exp()).collect();
+    let z: f64 = e.iter().sum();
+    let r = [6.0, 8.0, 3.0, 5.5];
+    let mr: f64 = e.iter().zip(r).map(|(e, r)| e / z * r).sum();
+    for k in 0..4 {
+        let want = e[k] / z * (r[k] - mr);
+        assert!(
+            (exact[k] - want).abs() < 1e-4,
+            "exact[{k}] {} vs {want}",
+            exact[k]
+        );
+        assert!(
+            (g[k] - want).abs() < 0.1,
+            "estimate[{k}] {} vs {want}",
+            g[k]
+        );
+    }
+    // The variance table: the score function unbiased (|z| well inside 5 at 300
+    // repetitions), leave-one-out below no baseline, Gumbel-softmax at tau = 1 biased.
+    let cols = |name: &str| numbers_after(&out, name);
+    let none = cols("score-fn, no baseline");
+    let loo = cols("score-fn, leave-one-out");
+    let g1 = cols("gumbel-softmax, tau=1 ");
+    assert_eq!((none.len(), loo.len()), (3, 3), "{none:?} {loo:?}");
+    assert!(none[1] < 5.0 && loo[1] < 5.0, "{none:?} {loo:?}");
+    assert!(loo[2] < none[2], "{loo:?} vs {none:?}");
+    assert!(g1[1] > 5.0, "gumbel tau=1 max |z| {g1:?}");
+}

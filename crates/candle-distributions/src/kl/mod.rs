@@ -21,6 +21,7 @@
 //! - parameters are not validated again: the distributions did it when they were built.
 
 mod bounded;
+mod discrete;
 mod location_scale;
 mod monte_carlo;
 mod positive;
@@ -211,6 +212,10 @@ fn parent(d: &dyn Distribution) -> Option<&dyn Distribution> {
     if let Some(c) = any.downcast_ref::<crate::continuous::Chi2>() {
         return Some(c.as_gamma());
     }
+    // torch's OneHotCategoricalStraightThrough(OneHotCategorical).
+    if let Some(s) = any.downcast_ref::<crate::discrete::OneHotCategoricalStraightThrough>() {
+        return Some(s.one_hot());
+    }
     None
 }
 
@@ -261,6 +266,7 @@ fn registry() -> &'static HashMap<(TypeId, TypeId), KlFn> {
         positive::register(&mut t);
         bounded::register(&mut t);
         structural::register(&mut t);
+        discrete::register(&mut t);
         t
     })
 }

@@ -21,6 +21,7 @@ pub mod bessel;
 pub mod beta;
 pub mod gamma;
 pub(crate) mod kernel;
+pub mod rows;
 pub mod scalar;
 pub mod von_mises;
 

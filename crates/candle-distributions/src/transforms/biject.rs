@@ -223,6 +223,9 @@ fn registry(c: &Constraint, reg: Registry) -> Result<Box<dyn Transform>> {
             *dim,
         )),
         Constraint::Boolean
+        | Constraint::OneHot
+        | Constraint::Multinomial { .. }
+        | Constraint::DependentIntegerInterval { .. }
         | Constraint::IntegerInterval(..)
         | Constraint::NonNegativeInteger
         | Constraint::PositiveInteger

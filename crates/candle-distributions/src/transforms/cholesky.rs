@@ -687,7 +687,7 @@ impl CorrCholeskyTransform {
         }
         let rm = pick(&prepend(&r, &[0.0, 1.0])?, idx_r, &[d, d])?;
         let lvm = pick(&prepend(&lv_c, &[0.0])?, idx_lv, &[d, d])?;
-        let cum = lvm.cumsum(D::Minus1)?;
+        let cum = crate::special::rows::cumsum(&lvm)?;
         let y = (rm * (shift_right(&cum)? * 0.5)?.exp()?)?;
         Ok((y, Some((lv_c, lv))))
     }

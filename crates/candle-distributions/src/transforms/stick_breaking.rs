@@ -123,7 +123,7 @@ impl StickBreakingTransform {
         let log_z = log_sigmoid(&xs)?;
         let log_1mz = log_sigmoid(&xs.neg()?)?;
         let log_1mz_c = log_1mz.maximum(floor)?;
-        let cum = log_1mz_c.cumsum(last)?;
+        let cum = crate::special::rows::cumsum(&log_1mz_c)?;
         let head = (log_z.maximum(floor)? + shift_right(&cum)?)?;
         let tail = super::narrow(&cum, last, n - 1, 1)?;
         let log_y = Tensor::cat(&[&head, &tail], last)?;

@@ -10,6 +10,49 @@ use crate::error::{Error, Result};
 use crate::rng::Generator;
 use candle_core::{DType, Device, Tensor};
 
+/// The `Distribution` methods that a named family defined as a pushforward writes the
+/// same way, for its `impl Distribution` block: `pushforward_methods!(inner, base);`
+/// takes batch and event shapes and draws (`sample`, `rsample`, both available) from
+/// the [`TransformedDistribution`] in field `inner`, and device and dtype from the
+/// base distribution in field `base`.
+macro_rules! pushforward_methods {
+    ($inner:ident, $base:ident) => {
+        fn batch_shape(&self) -> &[usize] {
+            self.$inner.batch_shape()
+        }
+        fn event_shape(&self) -> &[usize] {
+            self.$inner.event_shape()
+        }
+        fn device(&self) -> &candle_core::Device {
+            self.$base.device()
+        }
+        fn dtype(&self) -> candle_core::DType {
+            self.$base.dtype()
+        }
+        fn has_rsample(&self) -> bool {
+            true
+        }
+        fn rsample(
+            &self,
+            sample_shape: &[usize],
+            rng: &mut $crate::Generator,
+        ) -> $crate::Result<candle_core::Tensor> {
+            self.$inner.rsample(sample_shape, rng)
+        }
+        fn sample(
+            &self,
+            sample_shape: &[usize],
+            rng: &mut $crate::Generator,
+        ) -> $crate::Result<candle_core::Tensor> {
+            self.$inner.sample(sample_shape, rng)
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    };
+}
+pub(crate) use pushforward_methods;
+
 /// The law of `Y = f_n(…f_1(X))` for `X` from `base` (torch's
 /// `TransformedDistribution`), with density by the change of variables
 ///

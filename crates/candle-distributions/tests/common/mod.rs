@@ -126,6 +126,95 @@ pub fn nums(v: &Value) -> Vec<f64> {
         .collect()
 }
 
+/// The reference JSON file at `path`, numbers quoted first ([`quote_numbers`]) so that
+/// they parse correctly rounded ([`num`]).
+pub fn read_reference(path: &str) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&quote_numbers(&text)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// One parameter of a reference case: its torch name and value(s).
+pub struct RefParam {
+    pub name: String,
+    pub values: Vec<f64>,
+    /// Given as an array (a batch), not a scalar.
+    pub vector: bool,
+}
+
+/// The parameters of a reference case, from its object `{name: number | [numbers]}`.
+pub fn ref_params(v: &Value) -> Vec<RefParam> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("expected an object of parameters, found {v}"))
+        .iter()
+        .map(|(k, x)| RefParam {
+            name: k.clone(),
+            values: match x.as_array() {
+                Some(_) => nums(x),
+                None => vec![num(x)],
+            },
+            vector: x.is_array(),
+        })
+        .collect()
+}
+
+/// Asserts that `r` is `Error::InvalidParameter` naming distribution `dist` and
+/// parameter `param`.
+pub fn assert_param_error<T: std::fmt::Debug>(
+    r: candle_distributions::Result<T>,
+    dist: &str,
+    param: &str,
+) {
+    match r {
+        Err(candle_distributions::Error::InvalidParameter {
+            distribution,
+            parameter,
+            ..
+        }) => {
+            assert_eq!(distribution, dist);
+            assert_eq!(parameter, param);
+        }
+        other => panic!("expected InvalidParameter({dist}, {param}), got {other:?}"),
+    }
+}
+
+/// Asserts that `r` is `Error::OutOfSupport` naming distribution `dist`.
+pub fn assert_support_error<T: std::fmt::Debug>(r: candle_distributions::Result<T>, dist: &str) {
+    match r {
+        Err(candle_distributions::Error::OutOfSupport { distribution, .. }) => {
+            assert_eq!(distribution, dist)
+        }
+        other => panic!("expected OutOfSupport({dist}), got {other:?}"),
+    }
+}
+
+/// Runs `f` in a rayon pool of `threads` threads (to check that results do not depend
+/// on the thread count).
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+/// Runs `f` on its own thread and returns its result, failing if it takes longer than
+/// `secs` (a hung thread is left behind; the test binary exits regardless), so a
+/// sampler that does not terminate fails its test instead of hanging the suite.
+pub fn within_deadline<T: Send + 'static>(
+    secs: u64,
+    label: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(v) => v,
+        Err(_) => panic!("{label}: no result within {secs} s (sampler hangs)"),
+    }
+}
+
 /// Pearson's chi-square goodness-of-fit test of observed counts against expected counts
 /// (same length; the expected counts sum to the number of draws). Cells are pooled, in
 /// order, until each pooled cell expects at least 5 draws (the usual validity rule), a

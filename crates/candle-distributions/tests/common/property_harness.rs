@@ -219,6 +219,11 @@ impl<'a, E: Subject, X: Merge> Ctx<'a, E, X> {
             Ok(r) => {
                 if let Err(e) = &r {
                     *self.t.errors.entry(err_kind(e).to_string()).or_default() += 1;
+                    // A candle error reached the user: the crate should have caught the
+                    // condition and said what was wrong in its own terms.
+                    if matches!(e, Error::Candle(_)) {
+                        self.find(method, "untyped candle error", e.to_string());
+                    }
                 }
                 Some(r)
             }
