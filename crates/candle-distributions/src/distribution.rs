@@ -200,15 +200,20 @@ pub trait Distribution: std::fmt::Debug + Send + Sync {
 pub fn checked_numel(dist: &str, shape: &[usize]) -> Result<usize> {
     // No early exit at a zero-size dimension: candle's own element count is an
     // unchecked product, so [2^32, 2^32, 0] must be refused even though it is empty.
-    shape
+    // Candle's contiguous strides multiply from the last dimension, so the product is
+    // checked in that order too: [0, usize::MAX, 2] is empty from the front but its
+    // strides overflow (a panic inside candle).
+    let forward = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    let backward = shape
         .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| {
-            Error::shape(
-                dist,
-                format!("shape {shape:?} has more elements than fit in usize"),
-            )
-        })
+        .rev()
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    forward.and(backward).ok_or_else(|| {
+        Error::shape(
+            dist,
+            format!("shape {shape:?} has more elements than fit in usize"),
+        )
+    })
 }
 
 /// Requests above this many bytes are tried with `try_reserve_exact` before any work:

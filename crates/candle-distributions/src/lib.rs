@@ -46,6 +46,7 @@ pub mod discrete;
 pub mod distribution;
 pub mod error;
 pub mod estimators;
+pub mod init;
 pub mod kl;
 pub mod multivariate;
 pub mod rng;
@@ -80,6 +81,7 @@ pub mod prelude {
     pub use crate::estimators::{
         gumbel_softmax, score_function_surrogate, Baseline, LeaveOneOut, MovingAverage,
     };
+    pub use crate::init::SeededVarMap;
     pub use crate::kl::{kl_divergence, kl_divergence_mc};
     pub use crate::multivariate::*;
     pub use crate::rng::Generator;

@@ -158,3 +158,13 @@ fn permutations_are_permutations_and_uniform_over_the_six_orders_of_three() {
     let (stat, df, pv) = chi_square(&counts, &[reps as f64 / 6.0; 6]);
     assert!(pv >= 1e-3, "{counts:?}: chi² = {stat} on {df} df, p = {pv}");
 }
+
+#[test]
+fn shapes_whose_strides_overflow_are_errors_not_panics() {
+    let dev = Device::Cpu;
+    let mut g = Generator::new(0);
+    let shape = [0usize, usize::MAX, 2];
+    assert!(g.randint(0, 3, &shape, &dev).is_err());
+    assert!(g.uniform(&shape, DType::F32, &dev).is_err());
+    assert!(g.standard_normal(&shape, DType::F64, &dev).is_err());
+}

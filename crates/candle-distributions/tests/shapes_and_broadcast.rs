@@ -37,7 +37,13 @@ fn expect_shape_error<T: std::fmt::Debug>(r: Result<T, Error>, dist: &str) {
 /// Sample shapes whose element count overflows `usize`, and a count that fits but
 /// cannot be allocated (2^40 f64 = 8 TiB), for one family of each construction path.
 fn impossible_shapes() -> Vec<Vec<usize>> {
-    vec![vec![usize::MAX], vec![1 << 32, 1 << 32], vec![1 << 40]]
+    vec![
+        vec![usize::MAX],
+        vec![1 << 32, 1 << 32],
+        vec![1 << 40],
+        // Empty from the front, but candle's strides (suffix products) overflow.
+        vec![0, usize::MAX, 2],
+    ]
 }
 
 #[test]
