@@ -302,15 +302,33 @@ impl BinaryParam {
         if let Some(v) = self.logs.get() {
             return Ok(v.clone());
         }
-        let w = &self.wide;
-        let pair = match self.given {
-            Given::Probs => (w.log()?, special::log1p(&w.neg()?)?),
+        let pair = Self::logs_of(self.given, &self.wide)?;
+        Ok(self.logs.get_or_init(|| pair).clone())
+    }
+
+    /// (ln p, ln(1 − p)) of a given parameter `w` (probs or logits as `given` says; any
+    /// f64 tensor on the graph, such as a KL's widened and broadcast copy): from probs
+    /// ln p and ln1p(−p), −∞ exactly at p ∈ {0, 1} with gradient 0 there (the logarithm
+    /// is taken at a stand-in, so the backward pass never forms 0/0); from logits
+    /// −softplus(−l) and −softplus(l), every digit at ±∞ included.
+    pub fn logs_of(given: Given, w: &Tensor) -> Result<(Tensor, Tensor)> {
+        Ok(match given {
             Given::Logits => (
                 special::softplus(&w.neg()?)?.neg()?,
                 special::softplus(w)?.neg()?,
             ),
-        };
-        Ok(self.logs.get_or_init(|| pair).clone())
+            Given::Probs => {
+                let neg_inf = w.ones_like()?.affine(0.0, f64::NEG_INFINITY)?;
+                let zero = w.eq(0.0)?;
+                let one = w.eq(1.0)?;
+                let lp = zero.where_cond(&w.ones_like()?, w)?.log()?;
+                let l1p = special::log1p(&one.where_cond(&w.zeros_like()?, w)?.neg()?)?;
+                (
+                    zero.where_cond(&neg_inf, &lp)?,
+                    one.where_cond(&neg_inf, &l1p)?,
+                )
+            }
+        })
     }
 
     /// 1 − p in f64, on the graph of the given parameter: 1 − p from probs, σ(−l) from

@@ -16,7 +16,7 @@ use crate::continuous::{
     Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, Normal, Pareto,
     StudentT, TanhNormal, TruncatedNormal, Uniform, VonMises, Weibull,
 };
-use crate::discrete::probs_logits::{BinaryParam, Given};
+use crate::discrete::probs_logits::BinaryParam;
 use crate::discrete::{
     Bernoulli, Binomial, Categorical, ExpRelaxedCategorical, Geometric, LogitRelaxedBernoulli,
     Multinomial, NegativeBinomial, OneHotCategorical, Poisson, RelaxedBernoulli,
@@ -158,28 +158,10 @@ fn gen_kl(l: &Tensor, m: &Tensor) -> Result<Tensor> {
 // ------------------------------------------------------------- the binary pairs
 
 /// (ln p, ln(1 − p)) in f64 of the result shape, from the parameter the family was
-/// built with (`BinaryParam::given`): from probs ln p and ln1p(−p), −∞ exactly at
-/// p ∈ {0, 1} with gradient 0 there (a `where` over the plain logarithm would send
-/// 0/0 back); from logits −softplus(−l) and −softplus(l).
+/// built with, by the pair's one rule (`BinaryParam::logs_of`) on the `Ctx`'s widened
+/// and broadcast copy.
 fn binary_logs(c: &Ctx, pair: &BinaryParam) -> Result<(Tensor, Tensor)> {
-    let w = c.w(pair.raw())?;
-    match pair.given() {
-        Given::Logits => Ok((
-            crate::special::softplus(&w.neg()?)?.neg()?,
-            crate::special::softplus(&w)?.neg()?,
-        )),
-        Given::Probs => {
-            let zero = w.eq(0.0)?;
-            let one = w.eq(1.0)?;
-            let neg_inf = c.full(f64::NEG_INFINITY)?;
-            let lp = zero.where_cond(&neg_inf, &zero.where_cond(&w.ones_like()?, &w)?.log()?)?;
-            let l1p = one.where_cond(
-                &neg_inf,
-                &crate::special::log1p(&one.where_cond(&w.zeros_like()?, &w)?.neg()?)?,
-            )?;
-            Ok((lp, l1p))
-        }
-    }
+    BinaryParam::logs_of(pair.given(), &c.w(pair.raw())?)
 }
 
 /// Σ over {success, failure} of G: the KL of two Bernoulli laws from their log-masses.
