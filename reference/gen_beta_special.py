@@ -1,6 +1,6 @@
 """Reference values for the regularized incomplete beta function, its partial
 derivatives and the implicit reparameterization gradient of Beta and Dirichlet draws
-(crates/candle-distributions/src/special/beta.rs, tested by tests/special_beta.rs).
+(crates/candle-distributions/src/special/beta.rs, tested by tests/suite/special_beta.rs).
 
 Writes reference/beta_special.json. Everything is computed with mpmath at 50 digits:
 

@@ -1,4 +1,4 @@
-"""Reference values at extreme arguments for tests/extreme_parameters.rs (mpmath, 50
+"""Reference values at extreme arguments for tests/suite/extreme_parameters.rs (mpmath, 50
 digits; every input is the exact binary64 value the test passes).
 Run: .venv/bin/python reference/gen_extreme_values.py
 """

@@ -2,7 +2,7 @@
 """Reference-data generator for the gamma-family special functions.
 
 Writes ``reference/gamma_special.json``, the high-precision values that
-``crates/candle-distributions/tests/special_gamma.rs`` compares
+``crates/candle-distributions/tests/suite/special_gamma.rs`` compares
 ``candle_distributions::special::gamma`` against.
 
 Regenerate from the repository root with::

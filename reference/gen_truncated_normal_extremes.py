@@ -1,4 +1,4 @@
-"""Reference moments of TruncatedNormal far in a tail (tests/extreme_parameters.rs).
+"""Reference moments of TruncatedNormal far in a tail (tests/suite/extreme_parameters.rs).
 
 Closed forms evaluated at 80 digits, where their cancellation (terms of size c² for a
 window at distance c from the mean) costs nothing: Z = Φ(β) − Φ(α),

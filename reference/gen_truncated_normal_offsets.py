@@ -1,5 +1,5 @@
 """Reference values of TruncatedNormal where the window is narrow or far out in a tail
-(tests/truncated_normal_offsets.rs): cdf, quantiles, log_prob, the log_prob gradients
+(tests/suite/truncated_normal_offsets.rs): cdf, quantiles, log_prob, the log_prob gradients
 and the pathwise (rsample) derivatives dx/dθ = −(∂F/∂θ)/p(x).
 
 Everything is evaluated with mpmath at 120 digits (400 for the window 1e-270 wide) from the definition

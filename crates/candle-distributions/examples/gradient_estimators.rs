@@ -23,12 +23,12 @@ use candle_distributions::estimators::{
     MovingAverage, NamedEstimator,
 };
 use candle_distributions::{Categorical, Distribution, Generator, Normal};
+use common::{canvas, finish, key, run_main, Flags, Res};
 use plotters::prelude::*;
-use plotters::style::{register_font, FontStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+mod common;
 
 /// Draws per estimate (leave-one-out needs at least 2).
 const DRAWS: usize = 4;
@@ -45,38 +45,22 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        quick: false,
-        out: PathBuf::from("out/gradient_estimators.png"),
-        seed: 0,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quick" => a.quick = true,
-            "--out" => a.out = it.next().ok_or("--out needs a file name")?.into(),
-            "--seed" => {
-                let v = it.next().ok_or("--seed needs a number")?;
-                a.seed = v
-                    .parse()
-                    .map_err(|_| format!("--seed: not a number: {v}"))?;
-            }
-            "-h" | "--help" => {
-                println!("gradient_estimators [--quick] [--out FILE.png] [--seed N]");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other} (try --help)")),
-        }
-    }
-    Ok(a)
+    let f = Flags::parse(
+        "gradient_estimators [--quick] [--out FILE.png] [--seed N]",
+        &["--out", "--seed"],
+        &["--quick"],
+    )?;
+    Ok(Args {
+        quick: f.on("--quick"),
+        out: f
+            .path("--out")
+            .unwrap_or_else(|| PathBuf::from("out/gradient_estimators.png")),
+        seed: f.number("--seed")?.unwrap_or(0),
+    })
 }
 
 fn main() {
-    let result = parse_args().map_err(Into::into).and_then(|a| run(&a));
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    run_main(|| run(&parse_args()?));
 }
 
 fn run(args: &Args) -> Res<()> {
@@ -258,16 +242,8 @@ fn categorical_part(reps: usize, temps: &[f64], rng: &Generator) -> Res<Vec<Row>
     Ok(rows)
 }
 
-static FONT: &[u8] = include_bytes!("../../cli/assets/DejaVuSans.ttf");
-
 fn plot(out: &std::path::Path, normal: &[Row], cat: &[Row], temps: &[f64], reps: usize) -> Res<()> {
-    register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| "the bundled font could not be loaded")?;
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let root = BitMapBackend::new(out, (1500, 620)).into_drawing_area();
-    root.fill(&WHITE)?;
+    let root = canvas(out, (1500, 620))?;
     let (left, right) = root.split_horizontally(620);
     let blue = RGBColor(31, 119, 180);
     let orange = RGBColor(230, 110, 20);
@@ -359,14 +335,14 @@ fn plot(out: &std::path::Path, normal: &[Row], cat: &[Row], temps: &[f64], reps:
         chart
             .draw_series(LineSeries::new(data.clone(), c.stroke_width(3)))?
             .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+            .legend(key(c, 3));
         chart.draw_series(data.iter().map(|&p| Circle::new(p, 5, c.filled())))?;
     }
     let grey = RGBColor(120, 120, 120);
     chart
         .draw_series(DashedLineSeries::new(floor, 4, 4, grey.stroke_width(2)))?
         .label("squared bias of an unbiased estimator (noise: variance / R)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], grey.stroke_width(2)));
+        .legend(key(grey, 2));
     let shades = [RGBColor(150, 80, 0), orange, blue];
     for ((name, v), c) in sf.iter().zip(shades) {
         chart
@@ -377,17 +353,9 @@ fn plot(out: &std::path::Path, normal: &[Row], cat: &[Row], temps: &[f64], reps:
                 c.stroke_width(2),
             ))?
             .label(format!("{name}: variance (unbiased)"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            .legend(key(c, 2));
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
-    root.present()?;
-    Ok(())
+    finish(&mut chart, &root)
 }
 
 /// A log-axis tick label: only at 1, 2 and 5 times a power of ten (log axes ask for

@@ -33,12 +33,12 @@ use candle_distributions::estimators::{
 use candle_distributions::init::SeededVarMap;
 use candle_distributions::{Categorical, Distribution, Generator};
 use candle_nn::{Optimizer, ParamsAdamW};
+use common::{canvas, finish, key, run_main, Flags, Res};
 use plotters::prelude::*;
-use plotters::style::{register_font, FontStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+mod common;
 
 /// Episodes per update (leave-one-out needs at least 2).
 const BATCH: usize = 8;
@@ -66,62 +66,26 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        quick: false,
-        seeds: 3,
-        episodes: 1000,
-        out: PathBuf::from("out/reinforce_cartpole.png"),
-    };
-    let mut it = std::env::args().skip(1);
-    let mut explicit = (false, false);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quick" => a.quick = true,
-            "--out" => a.out = it.next().ok_or("--out needs a file name")?.into(),
-            "--seeds" => {
-                let v = it.next().ok_or("--seeds needs a number")?;
-                a.seeds = v
-                    .parse()
-                    .ok()
-                    .filter(|&k| k >= 1)
-                    .ok_or(format!("--seeds: not a positive integer: {v}"))?;
-                explicit.0 = true;
-            }
-            "--episodes" => {
-                let v = it.next().ok_or("--episodes needs a number")?;
-                a.episodes = v
-                    .parse()
-                    .ok()
-                    .filter(|&m| m >= 1)
-                    .ok_or(format!("--episodes: not a positive integer: {v}"))?;
-                explicit.1 = true;
-            }
-            "-h" | "--help" => {
-                println!(
-                    "reinforce_cartpole [--quick] [--seeds K] [--episodes M] [--out FILE.png]"
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other} (try --help)")),
-        }
-    }
-    if a.quick {
-        if !explicit.0 {
-            a.seeds = 1;
-        }
-        if !explicit.1 {
-            a.episodes = 40;
-        }
-    }
-    Ok(a)
+    let f = Flags::parse(
+        "reinforce_cartpole [--quick] [--seeds K] [--episodes M] [--out FILE.png]",
+        &["--seeds", "--episodes", "--out"],
+        &["--quick"],
+    )?;
+    let quick = f.on("--quick");
+    Ok(Args {
+        quick,
+        seeds: f.positive("--seeds")?.unwrap_or(if quick { 1 } else { 3 }),
+        episodes: f
+            .positive("--episodes")?
+            .unwrap_or(if quick { 40 } else { 1000 }),
+        out: f
+            .path("--out")
+            .unwrap_or_else(|| PathBuf::from("out/reinforce_cartpole.png")),
+    })
 }
 
 fn main() {
-    let result = parse_args().map_err(Into::into).and_then(|a| run(&a));
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    run_main(|| run(&parse_args()?));
 }
 
 /// Gym CartPole-v1's physical constants.
@@ -348,16 +312,8 @@ fn train(kind: Kind, seed: u64, episodes: usize) -> Res<RunResult> {
     })
 }
 
-static FONT: &[u8] = include_bytes!("../../cli/assets/DejaVuSans.ttf");
-
 fn plot(out: &std::path::Path, all: &[(Kind, Vec<RunResult>)], episodes: usize) -> Res<()> {
-    register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| "the bundled font could not be loaded")?;
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let root = BitMapBackend::new(out, (1000, 620)).into_drawing_area();
-    root.fill(&WHITE)?;
+    let root = canvas(out, (1000, 620))?;
     let seeds = all.first().map_or(0, |(_, r)| r.len());
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -397,7 +353,7 @@ fn plot(out: &std::path::Path, all: &[(Kind, Vec<RunResult>)], episodes: usize) 
         chart
             .draw_series(LineSeries::new(smooth, c.stroke_width(2)))?
             .label(kind.name())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            .legend(key(c, 2));
     }
     let grey = RGBColor(120, 120, 120);
     chart
@@ -408,14 +364,6 @@ fn plot(out: &std::path::Path, all: &[(Kind, Vec<RunResult>)], episodes: usize) 
             grey.stroke_width(2),
         ))?
         .label("solved: 195")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], grey.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
-    root.present()?;
-    Ok(())
+        .legend(key(grey, 2));
+    finish(&mut chart, &root)
 }

@@ -10,8 +10,9 @@
 //!    why); the score function estimates the gradient from `log_prob` (printed against
 //!    the exact one, by enumeration); what it costs in variance, with and without a
 //!    baseline, against Gumbel-softmax (low variance, biased).
-//! 4. PNG plots: a histogram of Normal draws against the density, and the variance of
-//!    both estimators against the sample count (log-log).
+//! 4. One PNG picture, two panels: a histogram of `sample()` draws against the
+//!    density, and beside it the variance of the pathwise and score-function gradient
+//!    estimates against the number of draws (log-log): what `rsample` buys.
 
 use crate::output::{Kind, Outputs};
 use crate::{plot, stats};
@@ -51,11 +52,11 @@ pub const GRAD_DRAWS: usize = 1 << 14;
 /// Draws in the histogram plot.
 pub const HIST_DRAWS: usize = 20_000;
 
-/// File name of the histogram plot.
-pub const HIST_PNG: &str = "normal_samples_vs_density.png";
+/// File name of the picture: histogram and estimator variance side by side.
+pub const STORY_PNG: &str = "sample_vs_rsample.png";
 
-/// File name of the estimator-variance plot.
-pub const VARIANCE_PNG: &str = "estimator_variance.png";
+/// Pixel size of the picture (two 960 × 600 panels under a title line).
+pub const STORY_SIZE: (u32, u32) = (1920, 650);
 
 type DResult<T> = candle_distributions::Result<T>;
 
@@ -89,16 +90,10 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         );
         return Ok(());
     }
-    let (hist_path, var_path) = part3(&args.out, hist_samples, &rows)?;
-    let name = |p: &Path| {
-        p.file_name()
-            .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
-    };
+    let path = part3(&args.out, hist_samples, &rows)?;
     outln!(
-        "\nwrote 2 plots to {}: {} (histogram vs density), {} (estimator variance); done in {:.1} s",
-        args.out.display(),
-        name(&hist_path),
-        name(&var_path),
+        "\nwrote {} (left: sample() draws vs density; right: gradient-estimate variance, pathwise vs score function); done in {:.1} s",
+        path.display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())
@@ -367,26 +362,27 @@ fn class_probs(d: &Categorical) -> DResult<Vec<f64>> {
     candle_distributions::distribution::to_f64_vec(&d.probs()?)
 }
 
-/// Part 4: the two PNG plots. Returns their paths.
-fn part3(
-    out: &Path,
-    (d, mut xs): (Normal, Vec<f64>),
-    rows: &[Row],
-) -> Result<(PathBuf, PathBuf), String> {
+/// Part 4: the picture, histogram of `sample()` left, estimator variance right.
+/// Returns its path.
+fn part3(out: &Path, (d, mut xs): (Normal, Vec<f64>), rows: &[Row]) -> Result<PathBuf, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("creating {}: {e}", out.display()))?;
-    let hist_path = out.join(HIST_PNG);
-    let var_path = out.join(VARIANCE_PNG);
-    // Both plots or neither.
+    let path = out.join(STORY_PNG);
     let mut outputs = Outputs::new();
-    let hist_to = outputs.add("--out", &hist_path, Kind::Png)?;
-    let var_to = outputs.add("--out", &var_path, Kind::Png)?;
+    let to = outputs.add("--out", &path, Kind::Png)?;
+    let root = plot::canvas(&to, STORY_SIZE)?;
+    plot::ensure_font()?;
+    let root = root
+        .titled(
+            "sample() draws the law but cuts the graph; rsample() draws it with a low-variance gradient",
+            ("sans-serif", 28),
+        )
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let panels = root.split_evenly((1, 2));
     xs.sort_unstable_by(f64::total_cmp);
-    plot::samples_vs_density(
-        &hist_to,
-        &format!(
-            "Normal(loc=1, scale=2): {} draws of sample() vs density",
-            xs.len()
-        ),
+    plot::samples_vs_density_panel(
+        &panels[0],
+        &to,
+        &format!("{} draws of Normal(1, 2).sample() vs density", xs.len()),
         &d as &dyn Distribution,
         &xs,
     )?;
@@ -428,12 +424,14 @@ fn part3(
         },
     ];
     plot::loglog(
-        &var_to,
-        "Variance of d/dloc E[x²] estimators, x ~ Normal(1, 1)",
+        &panels[1],
+        &to,
+        "Variance of d/dloc E[x²] estimates, x ~ Normal(1, 1)",
         "draws per estimate (n)",
         "variance over repetitions",
         &series,
     )?;
+    plot::present(&root, &to)?;
     outputs.commit()?;
-    Ok((hist_path, var_path))
+    Ok(path)
 }

@@ -37,14 +37,28 @@ fn perr<E: std::fmt::Display>(to: &Staged) -> impl Fn(E) -> String + '_ {
     move |e| format!("writing {}: {e}", to.dest.display())
 }
 
-/// Draws the legend and writes the image.
-fn finish<'a, CT: plotters::coord::CoordTranslate>(
+/// A region of a PNG image that one chart is drawn in: the whole image, or one panel
+/// of a picture with several.
+pub type Panel<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// A white image of `size` pixels at `to`, to draw charts in.
+pub fn canvas(to: &Staged, size: (u32, u32)) -> Result<Panel<'_>, String> {
+    let root = BitMapBackend::new(&to.file, size).into_drawing_area();
+    root.fill(&WHITE).map_err(perr(to))?;
+    Ok(root)
+}
+
+/// Writes the image drawn on `root`.
+pub fn present(root: &Panel, to: &Staged) -> Result<(), String> {
+    root.present().map_err(perr(to))
+}
+
+/// Draws the legend of a chart.
+fn legend<'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
-    root: &DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>,
     to: &Staged,
     legend_at: SeriesLabelPosition,
 ) -> Result<(), String> {
-    let e = perr(to);
     chart
         .configure_series_labels()
         .label_font(("sans-serif", 17))
@@ -52,9 +66,7 @@ fn finish<'a, CT: plotters::coord::CoordTranslate>(
         .border_style(BLACK)
         .position(legend_at)
         .draw()
-        .map_err(&e)?;
-    root.present().map_err(&e)?;
-    Ok(())
+        .map_err(perr(to))
 }
 
 /// A histogram normalized as a density: bar heights are `count / (n · width)` over
@@ -123,8 +135,9 @@ pub struct Series {
     pub dashed: bool,
 }
 
-/// Writes a PNG chart with logarithmic x and y axes.
+/// Draws a chart with logarithmic x and y axes on `panel` (of the image `to`).
 pub fn loglog(
+    panel: &Panel,
     to: &Staged,
     title: &str,
     x_desc: &str,
@@ -154,9 +167,7 @@ pub fn loglog(
     }
     let (x0, x1) = (x0 / 1.5, x1 * 1.5);
     let (y0, y1) = (y0 / 2.0, y1 * 2.0);
-    let root = BitMapBackend::new(&to.file, (960, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(panel)
         .caption(title, ("sans-serif", 26))
         .margin(18)
         .x_label_area_size(48)
@@ -202,7 +213,7 @@ pub fn loglog(
                 .map_err(&e)?;
         }
     }
-    finish(&mut chart, &root, to, SeriesLabelPosition::UpperRight)
+    legend(&mut chart, to, SeriesLabelPosition::UpperRight)
 }
 
 /// `n` evenly spaced points on `[lo, hi]`.
@@ -655,6 +666,20 @@ pub fn samples_vs_density(
     dist: &dyn Distribution,
     sorted: &[f64],
 ) -> Result<PlotReport, String> {
+    let root = canvas(to, (960, 600))?;
+    let report = samples_vs_density_panel(&root, to, title, dist, sorted)?;
+    present(&root, to)?;
+    Ok(report)
+}
+
+/// Draws the chart of [`samples_vs_density`] on `panel` (of the image `to`).
+pub fn samples_vs_density_panel(
+    panel: &Panel,
+    to: &Staged,
+    title: &str,
+    dist: &dyn Distribution,
+    sorted: &[f64],
+) -> Result<PlotReport, String> {
     ensure_font()?;
     let finite = finite_part(sorted);
     let infinite = sorted.iter().filter(|x| x.is_infinite()).count();
@@ -684,9 +709,7 @@ pub fn samples_vs_density(
     let (lo_d, hi_d, top_d) = (lo / sx, hi / sx, top);
 
     let e = perr(to);
-    let root = BitMapBackend::new(&to.file, (960, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(panel)
         .caption(title, ("sans-serif", 26))
         .margin(18)
         .x_label_area_size(48)
@@ -761,7 +784,7 @@ pub fn samples_vs_density(
             ))
             .map_err(&e)?;
     }
-    finish(&mut chart, &root, to, legend_position(&hist, &curve, top))?;
+    legend(&mut chart, to, legend_position(&hist, &curve, top))?;
     Ok(PlotReport {
         lo,
         hi,
@@ -890,7 +913,7 @@ pub fn pmf_range(sorted: &[f64]) -> (i64, i64) {
 /// [`pmf_cells`] over [`pmf_range`], with `caption` on top; `small` shrinks the text
 /// and leaves the legend out (a panel of several). The caller presents the image.
 fn pmf_panel(
-    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    area: &Panel,
     to: &Staged,
     caption: &str,
     dist: &dyn Distribution,
@@ -1030,11 +1053,9 @@ pub fn frequencies_vs_pmf(
     sorted: &[f64],
 ) -> Result<PmfReport, String> {
     ensure_font()?;
-    let e = perr(to);
-    let root = BitMapBackend::new(&to.file, (960, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
+    let root = canvas(to, (960, 600))?;
     let report = pmf_panel(&root, to, title, dist, sorted, false)?;
-    root.present().map_err(&e)?;
+    present(&root, to)?;
     Ok(report)
 }
 
@@ -1053,8 +1074,7 @@ pub fn coordinate_pmf_charts(
     let rows = k.div_ceil(cols);
     let e = perr(to);
     let width = 420 * cols as u32 + 40;
-    let root = BitMapBackend::new(&to.file, (width, 300 * rows as u32 + 70)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
+    let root = canvas(to, (width, 300 * rows as u32 + 70))?;
     let title_px = (width as f64 / (0.55 * title.chars().count().max(1) as f64)).clamp(12.0, 24.0);
     let root = root.titled(title, ("sans-serif", title_px)).map_err(&e)?;
     let mut out = Vec::with_capacity(columns.len());
@@ -1068,7 +1088,7 @@ pub fn coordinate_pmf_charts(
         let caption = format!("x{j}  (bars: frequencies; dots: {label} pmf)");
         out.push(pmf_panel(panel, to, &caption, m.as_ref(), column, true)?);
     }
-    root.present().map_err(&e)?;
+    present(&root, to)?;
     Ok(out)
 }
 
@@ -1093,8 +1113,7 @@ pub fn coordinate_histograms(
     let (s_lo, s_hi) = support_bounds(support);
     let e = perr(to);
     let width = 420 * cols as u32 + 40;
-    let root = BitMapBackend::new(&to.file, (width, 300 * rows as u32 + 70)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
+    let root = canvas(to, (width, 300 * rows as u32 + 70))?;
     // A long label (many parameters) gets a smaller font rather than running off the
     // image: DejaVu Sans averages about 0.55 em per character.
     let title_px = (width as f64 / (0.55 * title.chars().count().max(1) as f64)).clamp(12.0, 24.0);
@@ -1177,7 +1196,7 @@ pub fn coordinate_histograms(
             }
         }
     }
-    root.present().map_err(&e)?;
+    present(&root, to)?;
     Ok(())
 }
 

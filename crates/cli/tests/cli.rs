@@ -33,6 +33,14 @@ fn row<'a>(stdout: &'a str, name: &str) -> Vec<&'a str> {
         .unwrap_or_else(|| panic!("no row {name:?} in:\n{stdout}"))
 }
 
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(b.len() >= 24 && &b[12..16] == b"IHDR", "{}", path.display());
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
 fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(
@@ -87,8 +95,11 @@ fn demo_shows_gradients_table_and_writes_plots() {
         assert!((sm - 2.0).abs() < 5.0 * ssd / reps.sqrt(), "score {f:?}");
         assert!(ssd > psd, "{f:?}");
     }
-    assert_png(&dir.join("normal_samples_vs_density.png"));
-    assert_png(&dir.join("estimator_variance.png"));
+    // One picture, two panels side by side: twice as wide as tall or more.
+    let story = dir.join("sample_vs_rsample.png");
+    assert_png(&story);
+    let (w, h) = png_size(&story);
+    assert!(w >= 2 * h.saturating_sub(100), "{w} × {h}");
     assert!(
         out.contains(dir.to_str().unwrap()),
         "the summary names the folder: {out}"

@@ -27,7 +27,7 @@
 //! logarithms cancel when a and b are large. The implicit gradients need no prefactor
 //! at all (see [`beta_implicit_grad`]).
 //!
-//! Accuracy against 50-digit mpmath references (tests/special_beta.rs, a, b on
+//! Accuracy against 50-digit mpmath references (tests/suite/special_beta.rs, a, b on
 //! {0.01, …, 1000}, x at quantiles 1e-6 … 1 − 1e-6 and fixed points): I and 1 − I
 //! ≤ 4e-13 relative, partials ≤ 2e-12, implicit gradients ≤ 3e-11 (f64) and ≤ 3e-9
 //! ([`beta_implicit_grad_f32`]); with a or b = 1e4: I, 1 − I ≤ 8e-13, partials
@@ -1185,7 +1185,7 @@ fn implicit_slices<const FAST: bool>(
 ///
 /// Finite for every x in (0, 1) including subnormals and 1 − 2^-53; (0, 0) at x = 0
 /// or 1; NaN for invalid input. Relative error ~1e-14 typically and below 3e-11 over
-/// a, b ∈ [1e-2, 1e3] at the quantiles 1e-6 … 1 − 1e-6 (tests/special_beta.rs; the
+/// a, b ∈ [1e-2, 1e3] at the quantiles 1e-6 … 1 − 1e-6 (tests/suite/special_beta.rs; the
 /// largest where b ≪ a and x is within 1e-3 of 1, where ψ(a+b) − ψ(a) ≈ b/a is
 /// taken from a logarithm of a ratio near 1).
 pub fn beta_implicit_grad(a: f64, b: f64, x: f64) -> (f64, f64) {

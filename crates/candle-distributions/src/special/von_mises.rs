@@ -41,7 +41,7 @@
 //!   10-point Gauss–Legendre rules on panels graded towards the peak (nodes computed
 //!   once by Newton's method on the Legendre polynomial).
 //!
-//! Accuracy (against mpmath at 40 digits, tests/special_von_mises.rs: 355 cases with
+//! Accuracy (against mpmath at 40 digits, tests/suite/special_von_mises.rs: 355 cases with
 //! κ ∈ [1e-3, 1e5] at the quantiles 1e-6 … 1 − 1e-6, fixed angles and scattered angles
 //! out to 8σ): F ≤ 2e-16 absolute everywhere; relative to F (lower half, F ≥ 1e-6)
 //! ≤ 4e-12, the worst in the Fourier region's tails (κ ≈ 5–50), ~1e-15 in the other
