@@ -88,23 +88,6 @@ pub(crate) fn shift_right(t: &Tensor) -> Result<Tensor> {
     )?)
 }
 
-/// The tail sums `Σ_{j≥k} t_j` along the last dimension, for a tensor of any rank ≥ 1:
-/// one matmul of the rows with the lower-triangular ones matrix (`L[j][k] = 1` for
-/// `j ≥ k`), summed directly rather than as `total − cumsum`, which cancels. The rows are
-/// folded into one matrix because candle's matmul needs rank ≥ 2.
-pub(crate) fn tail_sums(t: &Tensor) -> Result<Tensor> {
-    let n = t.dim(D::Minus1)?;
-    if t.elem_count() == 0 {
-        return Ok(t.zeros_like()?);
-    }
-    let rows = t.elem_count() / n;
-    let tri = Tensor::tril2(n, t.dtype(), t.device())?;
-    Ok(t.contiguous()?
-        .reshape((rows, n))?
-        .matmul(&tri)?
-        .reshape(t.shape())?)
-}
-
 impl StickBreakingTransform {
     /// `(log y, log-det)` from the log-space pieces.
     fn log_forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
@@ -160,8 +143,9 @@ impl Transform for StickBreakingTransform {
         }
         let head = super::narrow(y, last, 0, n)?;
         let rest = super::narrow(y, last, 1, n)?;
-        // Σ_{j>k} y_j: the tail sums of y without its first entry.
-        let tails = tail_sums(&rest)?;
+        // Σ_{j>k} y_j: the tail sums of y without its first entry, summed directly (O(K)
+        // per row, f64 accumulator) rather than as `1 − cumsum`, which cancels.
+        let tails = special::rows::reverse_cumsum(&rest)?;
         let tiny = if y.dtype() == DType::F32 {
             f32::MIN_POSITIVE as f64
         } else {
