@@ -35,26 +35,37 @@ pub(crate) fn gather<'a, T: Copy>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]
         // A broadcast scalar (the upstream gradient of a sum, a scalar parameter).
         return Cow::Owned(vec![data[layout.start_offset()]; n]);
     }
-    let mut out = Vec::with_capacity(n);
-    if n == 0 {
-        return Cow::Owned(out);
-    }
+    Cow::Owned(
+        strided_offsets(dims, stride, layout.start_offset())
+            .map(|off| data[off])
+            .collect(),
+    )
+}
+
+/// The offsets `start + Σ_d idx_d · strides_d` of every index of `dims`, in logical
+/// (row-major) order: an odometer, right-most dimension fastest. A zero stride repeats
+/// (broadcasts) along its dimension.
+pub(crate) fn strided_offsets<'a>(
+    dims: &'a [usize],
+    strides: &'a [usize],
+    start: usize,
+) -> impl Iterator<Item = usize> + 'a {
+    let n: usize = dims.iter().product();
     let mut idx = vec![0usize; dims.len()];
-    let mut off = layout.start_offset();
-    for _ in 0..n {
-        out.push(data[off]);
-        // Odometer increment, right-most dimension fastest.
+    let mut off = start;
+    (0..n).map(move |_| {
+        let here = off;
         for d in (0..dims.len()).rev() {
             idx[d] += 1;
-            off += stride[d];
+            off += strides[d];
             if idx[d] < dims[d] {
                 break;
             }
-            off -= stride[d] * dims[d];
+            off -= strides[d] * dims[d];
             idx[d] = 0;
         }
-    }
-    Cow::Owned(out)
+        here
+    })
 }
 
 /// [`gather`] after checking that the materialized copy (of a strided or broadcast

@@ -27,7 +27,7 @@
 
 use crate::error::{Error, Result};
 use crate::rng::Draw;
-use crate::special::kernel::{alloc_buffer, gather, on_cpu};
+use crate::special::kernel::{alloc_buffer, gather, on_cpu, strided_offsets};
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor, D};
 use rayon::prelude::*;
@@ -621,22 +621,7 @@ fn row_of_each(v: &[usize], b: &[usize]) -> Vec<usize> {
         }
         s *= b[j];
     }
-    let mut out = Vec::with_capacity(n);
-    let mut coord = vec![0usize; v.len()];
-    let mut r = 0usize;
-    for _ in 0..n {
-        out.push(r);
-        for d in (0..v.len()).rev() {
-            coord[d] += 1;
-            r += bstride[d];
-            if coord[d] < v[d] {
-                break;
-            }
-            r -= bstride[d] * v[d];
-            coord[d] = 0;
-        }
-    }
-    out
+    strided_offsets(v, &bstride, 0).collect()
 }
 
 /// `out[i] = l[row(i), idx[i]]`: one entry per row of `l` (shape `b ++ [K]`) at the
